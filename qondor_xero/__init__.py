@@ -1,0 +1,1 @@
+"""Qondor ⇄ Xero integration core: API clients, mapping file, pure transforms. No Singer here."""

@@ -1,0 +1,1 @@
+"""Local Qondor and Xero API servers for the demo, tests and benchmarks."""
