@@ -1,0 +1,417 @@
+"""HTTP client for Qondor's API: subscription-key auth, 10 calls/s pacing, retries, typed errors.
+
+Knows nothing of Singer. Paths, enums and limits come from `contract`.
+"""
+
+from __future__ import annotations
+
+import collections
+import email.utils
+import ipaddress
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from . import contract
+from .errors import (
+    QondorAuthError,
+    QondorDailyLimit,
+    QondorError,
+    QondorNotFound,
+    QondorRateLimited,
+    QondorServerError,
+    QondorValidationError,
+)
+
+log = logging.getLogger("qondor_xero.qondor")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+@dataclass(frozen=True)
+class Ack:
+    """Outcome of a SetAs* call; `changed` is False when the item was already in that state."""
+
+    invoice_id: int
+    changed: bool
+
+
+class Pacer:
+    """Spaces calls so no window of `window` seconds holds more than `capacity`; thread-safe."""
+
+    def __init__(self, rate_per_second: float, margin: float = 0.1):
+        if rate_per_second <= 0:
+            raise ValueError("rate_per_second must be positive")
+        self.capacity = max(1, int(rate_per_second))
+        self.window = self.capacity / rate_per_second + margin
+        self._sent: collections.deque[float] = collections.deque(maxlen=self.capacity)
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until this caller may send, reserving its slot."""
+        with self._lock:
+            now = time.monotonic()
+            slot = now
+            if len(self._sent) == self.capacity:
+                slot = max(now, self._sent[0] + self.window)
+            self._sent.append(slot)
+        if slot > now:
+            time.sleep(slot - now)
+
+
+def check_api_url(api_url: str) -> str:
+    """Return `api_url` without a trailing slash; plain http is allowed only for loopback hosts."""
+    parts = urlsplit(api_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"Qondor api_url {api_url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(
+            f"Qondor api_url {api_url!r} uses plain http; only https is allowed for non-local hosts"
+        )
+    return api_url.strip().rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class QondorClient:
+    """Qondor's invoicing, customer and office calls over one `requests.Session`."""
+
+    def __init__(
+        self,
+        api_url: str = contract.DEFAULT_API_URL,
+        api_key: str = "",
+        rate_per_second: float = float(contract.RATE_PER_SECOND),
+        *,
+        max_attempts: int = 5,
+        backoff_base: float = 1.0,
+        max_retry_after: float = 60.0,
+        timeout: float = 60.0,
+        customer_workers: int = 4,
+    ):
+        if not api_key:
+            raise ValueError("Qondor api_key is empty")
+        self.api_url = check_api_url(api_url)
+        self._api_key = api_key
+        self.max_attempts = max(1, max_attempts)
+        self.backoff_base = backoff_base
+        self.max_retry_after = max_retry_after
+        self.timeout = timeout
+        self.customer_workers = max(1, customer_workers)
+        self.pacer = Pacer(rate_per_second)
+        self.calls: collections.Counter[str] = collections.Counter()
+        self._calls_lock = threading.Lock()
+        self.session = requests.Session()
+        self.session.headers.update(
+            {
+                contract.AUTH_HEADER: api_key,
+                "Accept": "application/json",
+                "User-Agent": "qondor-xero",
+            }
+        )
+
+    def __repr__(self) -> str:
+        return f"QondorClient({self.api_url!r})"
+
+    # --- the queue and invoices -------------------------------------------------------------
+
+    def get_unprocessed_invoices(self) -> list[dict]:
+        """Every item in the processing queue (contract invoice objects)."""
+        return self._request("GET", contract.UNPROCESSED_INVOICES) or []
+
+    def get_invoice(self, invoice_id: int) -> dict:
+        """One invoice by id; `QondorNotFound` when there is none."""
+        return self._request("GET", contract.INVOICE_BY_ID, path_args={"id": invoice_id})
+
+    def get_invoice_by_external_reference(self, external_reference: str) -> dict | None:
+        """The invoice whose externalReference is `external_reference`, or None."""
+        try:
+            return self._request(
+                "GET",
+                contract.INVOICE_BY_EXTERNAL_REFERENCE,
+                params={"externalReference": external_reference},
+            )
+        except QondorNotFound:
+            return None
+
+    def set_as_processed(self, invoice_id: int, external_reference: str) -> Ack:
+        """Mark an item Processed with the finance id; already so with the same id is no change."""
+        body = {"invoiceId": invoice_id, "externalReference": external_reference}
+        try:
+            self._request("PUT", contract.SET_AS_PROCESSED, json=body)
+            return Ack(invoice_id, True)
+        except QondorValidationError as refused:
+            current = self._current(invoice_id, refused)
+            status = current.get("status")
+            done = status in (contract.InvoiceStatus.Processed, contract.InvoiceStatus.Paid)
+            if done and current.get("externalReference") == external_reference:
+                return Ack(invoice_id, False)
+            raise self._refusal(refused, invoice_id, current) from None
+
+    def set_as_failed(self, invoice_id: int, error_message: str) -> Ack:
+        """Mark an item Failed with a message (trimmed to 1,000 chars); same message again is no change."""
+        message = trim_error_message(error_message)
+        body = {"invoiceId": invoice_id, "errorMessage": message}
+        try:
+            self._request("PUT", contract.SET_AS_FAILED, json=body)
+            return Ack(invoice_id, True)
+        except QondorValidationError as refused:
+            current = self._current(invoice_id, refused)
+            failed = current.get("status") == contract.InvoiceStatus.Failed
+            if failed and current.get("errorMessage") == message:
+                return Ack(invoice_id, False)
+            raise self._refusal(refused, invoice_id, current) from None
+
+    def set_as_paid(self, invoice_id: int, paid_date: str) -> Ack:
+        """Mark a Processed item Paid on `paid_date` (YYYY-MM-DD); already Paid is no change."""
+        body = {"invoiceId": invoice_id, "paidDate": str(paid_date)}
+        try:
+            self._request("PUT", contract.SET_AS_PAID, json=body)
+            return Ack(invoice_id, True)
+        except QondorValidationError as refused:
+            current = self._current(invoice_id, refused)
+            if current.get("status") == contract.InvoiceStatus.Paid:
+                return Ack(invoice_id, False)
+            raise self._refusal(refused, invoice_id, current) from None
+
+    # --- customers and offices --------------------------------------------------------------
+
+    def get_customer(self, customer_id: int) -> dict:
+        """CustomerDetails for one customer; `QondorNotFound` when there is none."""
+        return self._request("GET", contract.CUSTOMER_BY_ID, path_args={"id": customer_id})
+
+    def get_customers(self, ids: Iterable[int]) -> dict[int, dict | None]:
+        """CustomerDetails for each distinct id (None for a 404), fetched concurrently within pacing."""
+        unique = list(dict.fromkeys(ids))
+        if not unique:
+            return {}
+
+        def fetch(customer_id: int) -> dict | None:
+            try:
+                return self.get_customer(customer_id)
+            except QondorNotFound:
+                return None
+
+        workers = min(self.customer_workers, len(unique))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qondor-customer") as pool:
+            return dict(zip(unique, pool.map(fetch, unique), strict=True))
+
+    def get_offices(self) -> list[dict]:
+        """Every office of the account."""
+        return self._request("GET", contract.OFFICES) or []
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.session.close()
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        template: str,
+        *,
+        path_args: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> Any:
+        """Send one call with pacing and retries; return the parsed JSON body (None when empty)."""
+        path = template.format(**{k: quote(str(v), safe="") for k, v in (path_args or {}).items()})
+        call = f"{method} {template}"
+        what = f"{method} {path}"
+        url = self.api_url + path
+        for attempt in range(1, self.max_attempts + 1):
+            last = attempt == self.max_attempts
+            self.pacer.wait()
+            with self._calls_lock:
+                self.calls[call] += 1
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, timeout=self.timeout
+                )
+            except requests.RequestException as exc:
+                reason = self._redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
+                log.debug("%s failed (attempt %d): %s", what, attempt, reason)
+                if last:
+                    raise QondorServerError(
+                        f"{what}: could not reach Qondor after {attempt} attempts ({reason})",
+                        call=call,
+                    ) from None
+                self._sleep(self.backoff_base * 2 ** (attempt - 1))
+                continue
+            elapsed = (time.monotonic() - started) * 1000
+            status = response.status_code
+            log.debug("%s -> %d in %.0f ms (attempt %d)", what, status, elapsed, attempt)
+            if status < 400:
+                return _json_or_none(response)
+            if status in RETRY_STATUSES:
+                wait = _retry_after(response)
+                if status == 429 and wait is not None and wait > self.max_retry_after:
+                    raise self._daily_limit(what, call, wait, response)
+                if not last and (wait is None or wait <= self.max_retry_after):
+                    self._sleep(
+                        wait if wait is not None else self.backoff_base * 2 ** (attempt - 1)
+                    )
+                    continue
+            raise self._error(what, call, response, attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+    def _error(
+        self, what: str, call: str, response: requests.Response, attempts: int
+    ) -> QondorError:
+        """The typed error for a final non-2xx response."""
+        status = response.status_code
+        detail = self._redact(describe_problem(response))
+        text = f"{what}: {status} {detail}".rstrip()
+        if status == 401:
+            return QondorAuthError(f"{text} (check the Qondor api_key)", status=status, call=call)
+        if status == 403:
+            if "quota" in detail.lower():
+                return self._daily_limit(what, call, _retry_after(response), response)
+            return QondorAuthError(text, status=status, call=call)
+        if status == 404:
+            return QondorNotFound(text, status=status, call=call)
+        if status == 429:
+            return QondorRateLimited(
+                f"{text} (still rate limited after {attempts} attempts)", status=status, call=call
+            )
+        if status >= 500:
+            return QondorServerError(
+                f"{text} (after {attempts} attempts)" if status in RETRY_STATUSES else text,
+                status=status,
+                call=call,
+            )
+        errors = _problem_errors(response)
+        return QondorValidationError(text, status=status, call=call, errors=errors)
+
+    def _daily_limit(
+        self, what: str, call: str, wait: float | None, response: requests.Response
+    ) -> QondorDailyLimit:
+        resumes_at = datetime.now(UTC) + timedelta(seconds=wait) if wait else None
+        when = f"; resumes at {resumes_at:%Y-%m-%d %H:%M} UTC" if resumes_at else ""
+        return QondorDailyLimit(
+            f"{what}: Qondor daily API limit reached "
+            f"({contract.DAILY_LIMIT:,} calls per 24 h){when}",
+            resumes_at=resumes_at,
+            status=response.status_code,
+            call=call,
+        )
+
+    def _current(self, invoice_id: int, refused: QondorValidationError) -> dict:
+        """Read the invoice a SetAs* call was refused for (to tell 'already done' from an error)."""
+        try:
+            return self.get_invoice(invoice_id)
+        except QondorNotFound:
+            raise refused from None
+
+    def _refusal(
+        self, refused: QondorValidationError, invoice_id: int, current: dict
+    ) -> QondorValidationError:
+        """The refusal, with the invoice's current status and reference appended."""
+        state = current.get("statusText") or _status_name(current.get("status"))
+        ref = current.get("externalReference")
+        extra = f" (invoice {invoice_id} is {state}" + (
+            f", externalReference {ref!r})" if ref else ")"
+        )
+        return QondorValidationError(
+            str(refused) + extra, status=refused.status, call=refused.call, errors=refused.errors
+        )
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+
+def trim_error_message(message: str) -> str:
+    """One line of at most 1,000 characters (Qondor's errorMessage limit), ending in … when cut."""
+    text = " ".join(str(message).split())
+    limit = contract.ERROR_MESSAGE_MAX
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_problem(response: requests.Response) -> str:
+    """One readable line from a ProblemDetails, APIM error or plain-text body."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = " ".join(response.text.split())
+        return text[:300] or (response.reason or "")
+    if not isinstance(body, dict):
+        return " ".join(str(body).split())[:300]
+    parts: list[str] = []
+    title = body.get("title") or body.get("message")
+    if title:
+        parts.append(str(title).strip())
+    if body.get("detail"):
+        parts.append(str(body["detail"]).strip())
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        for field, messages in errors.items():
+            joined = "; ".join(str(m) for m in messages) if isinstance(messages, list) else messages
+            parts.append(f"{field}: {joined}")
+    if body.get("traceId"):
+        parts.append(f"(traceId {body['traceId']})")
+    return " ".join(" ".join(parts).split())
+
+
+def _problem_errors(response: requests.Response) -> dict[str, list[str]]:
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        return {}
+    return errors if isinstance(errors, dict) else {}
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """`Retry-After` in seconds (delta or HTTP date), or None."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    if not response.content or not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise QondorServerError(
+            f"{response.request.method} {urlsplit(response.url).path}: "
+            f"{response.status_code} with a body that is not JSON"
+        ) from exc
+
+
+def _status_name(status: Any) -> str:
+    try:
+        return contract.InvoiceStatus(status).name
+    except ValueError:
+        return str(status)
