@@ -53,6 +53,15 @@ class InvoiceStatus(IntEnum):
     Paid = 3
 
 
+# `invoiceKind` added to Singer records (docs/architecture.md): the type as a plain word.
+INVOICE_KINDS: dict[InvoiceType, str] = {
+    InvoiceType.OfferInvoice: "offer",
+    InvoiceType.FormInvoice: "form",
+    InvoiceType.BookingInvoice: "booking",
+    InvoiceType.CreditCardPayment: "card_payment",
+    InvoiceType.CreditNote: "credit_note",
+}
+
 # Legal transitions: call name -> (from status, to status).
 TRANSITIONS: dict[str, tuple[InvoiceStatus, InvoiceStatus]] = {
     "SetAsProcessed": (InvoiceStatus.Unprocessed, InvoiceStatus.Processed),
