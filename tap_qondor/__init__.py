@@ -1,0 +1,1 @@
+"""tap-qondor: Qondor's invoice queue and its customers as Singer streams."""

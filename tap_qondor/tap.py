@@ -1,0 +1,122 @@
+"""tap-qondor: Qondor's invoice queue and the customers it names, as Singer streams."""
+
+from __future__ import annotations
+
+import sys
+from functools import cached_property
+from typing import Any
+
+from singer_sdk import Stream, Tap
+from singer_sdk import typing as th
+
+from qondor_xero.mapping import Mapping, MappingError, load_mapping
+from qondor_xero.qondor import QondorClient, QondorError, check_api_url, contract
+from tap_qondor.client import QueueSnapshot
+from tap_qondor.streams import STREAM_TYPES
+
+TYPE_NAMES = [t.name for t in contract.InvoiceType]
+
+
+class SettingError(ValueError):
+    """A setting that cannot be used; the message is one line naming it."""
+
+
+class TapQondor(Tap):
+    """Reads Qondor's queue of unprocessed invoices once per run; emits customers, invoices, credit notes."""
+
+    name = "tap-qondor"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_url",
+            th.StringType,
+            default=contract.DEFAULT_API_URL,
+            description=(
+                "Qondor API base URL including the environment (`/Prod`, `/Test`, `/Dev`). "
+                "Plain http is accepted only for localhost (the sandbox)."
+            ),
+        ),
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="Qondor subscription key, sent as `Ocp-Apim-Subscription-Key`.",
+        ),
+        th.Property(
+            "mapping_file",
+            th.StringType,
+            description=(
+                "Path to the customer's YAML mapping file; its `offices` and `projects` "
+                "filters apply (an empty list means all). Without it nothing is filtered."
+            ),
+        ),
+        th.Property(
+            "include_types",
+            th.ArrayType(th.StringType(allowed_values=TYPE_NAMES)),
+            default=TYPE_NAMES,
+            description=(
+                "Qondor invoice types to emit: " + ", ".join(TYPE_NAMES) + " (default all five)."
+            ),
+        ),
+    ).to_dict()
+
+    def discover_streams(self) -> list[Stream]:
+        """The streams, in the order a run emits them: customers, invoices, credit_notes."""
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    def load_streams(self) -> list[Stream]:
+        """The discovered streams in emit order (the SDK would sort them by name)."""
+        return self.discover_streams()
+
+    @cached_property
+    def client(self) -> QondorClient:
+        """The run's Qondor client."""
+        api_key = self.config.get("api_key")
+        if not api_key:
+            raise SettingError("tap-qondor: setting api_key is missing or empty")
+        try:
+            api_url = check_api_url(self.config.get("api_url") or contract.DEFAULT_API_URL)
+        except ValueError as exc:
+            raise SettingError(f"tap-qondor: setting api_url: {exc}") from None
+        return QondorClient(api_url, api_key)
+
+    @cached_property
+    def mapping(self) -> Mapping | None:
+        """The mapping file named by `mapping_file`, or None when the setting is empty."""
+        path = self.config.get("mapping_file")
+        return load_mapping(path) if path else None
+
+    @cached_property
+    def queue(self) -> QueueSnapshot:
+        """The one read of Qondor's queue this run shares between streams."""
+        mapping = self.mapping
+        include = self.config.get("include_types") or TYPE_NAMES
+        return QueueSnapshot(self.client, mapping, include, self.logger)
+
+    def sync_all(self) -> None:
+        """Check settings and mapping file, sync every selected stream, close the Qondor session."""
+        try:
+            _ = self.client, self.mapping  # a bad setting stops the run before any output
+            super().sync_all()
+        finally:
+            if "client" in self.__dict__:
+                self.client.close()
+
+    @classmethod
+    def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]
+        """Run the tap; a bad setting, mapping file or systemic Qondor fault ends with one line."""
+        try:
+            super().invoke(**kwargs)
+        except (SettingError, MappingError, QondorError) as exc:
+            cls.logger.error("%s", one_line(exc))  # noqa: TRY400 - the line is the message
+            sys.exit(1)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line of text."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+if __name__ == "__main__":
+    TapQondor.cli()
