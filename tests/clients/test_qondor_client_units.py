@@ -1,0 +1,116 @@
+"""Pure parts of the Qondor client: pacing, URL rule, error-message trimming, ProblemDetails text."""
+
+import json
+import threading
+import time
+from collections import Counter
+
+import pytest
+import requests
+
+from qondor_xero.qondor import QondorClient, check_api_url, describe_problem, trim_error_message
+from qondor_xero.qondor.client import Pacer
+
+
+def response(status: int, body, content_type: str = "application/json") -> requests.Response:
+    r = requests.Response()
+    r.status_code = status
+    r._content = (json.dumps(body) if not isinstance(body, str) else body).encode()
+    r.headers["Content-Type"] = content_type
+    return r
+
+
+def test_pacer_never_lets_eleven_calls_into_one_second_from_many_threads():
+    pacer = Pacer(10.0)
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(6):
+            pacer.wait()
+            with lock:
+                sent.append(time.time())
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(sent) == 30
+    per_second = Counter(int(t) for t in sent)
+    assert max(per_second.values()) <= 10
+    sent.sort()
+    assert all(later - earlier >= 1.0 for earlier, later in zip(sent, sent[10:], strict=False))
+    # 30 calls at 10 per 1.1 s: the first 10 at once, then two more windows.
+    assert 2.0 <= time.monotonic() - started < 3.5
+
+
+def test_pacer_lets_a_first_burst_through_at_once():
+    pacer = Pacer(10.0)
+    started = time.monotonic()
+    for _ in range(10):
+        pacer.wait()
+    assert time.monotonic() - started < 0.2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8701",
+        "http://localhost:8701/Prod/",
+        "http://[::1]:1",
+        "https://qondor.azure-api.net/Prod",
+    ],
+)
+def test_api_url_accepts_https_and_loopback_http(url):
+    assert check_api_url(url) == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://qondor.azure-api.net/Prod", "ftp://127.0.0.1", "qondor.azure-api.net"]
+)
+def test_api_url_refuses_plain_http_to_other_hosts(url):
+    with pytest.raises(ValueError, match="api_url"):
+        check_api_url(url)
+
+
+def test_client_refuses_an_empty_key():
+    with pytest.raises(ValueError, match="api_key"):
+        QondorClient("http://127.0.0.1:1", "")
+
+
+def test_error_message_is_trimmed_to_one_line_of_1000_characters():
+    long = "Unmapped article numbers:\n" + "X" * 1500
+    trimmed = trim_error_message(long)
+    assert len(trimmed) == 1000
+    assert trimmed.endswith("…")
+    assert "\n" not in trimmed
+    assert trim_error_message("  short\n reason ") == "short reason"
+
+
+def test_problem_details_become_one_readable_line():
+    body = {
+        "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+        "title": "One or more validation errors occurred.",
+        "status": 400,
+        "errors": {
+            "InvoiceId": ["Invoice 5012 is Processed, not Unprocessed."],
+            "PaidDate": ["bad", "worse"],
+        },
+        "traceId": "00-abc-01",
+    }
+    text = describe_problem(response(400, body))
+    assert text == (
+        "One or more validation errors occurred. InvoiceId: Invoice 5012 is Processed, "
+        "not Unprocessed. PaidDate: bad; worse (traceId 00-abc-01)"
+    )
+
+
+def test_apim_401_and_plain_text_bodies_are_described():
+    apim = {"statusCode": 401, "message": "Access denied due to invalid subscription key."}
+    assert describe_problem(response(401, apim)) == "Access denied due to invalid subscription key."
+    assert (
+        describe_problem(response(502, "<html>\n Bad gateway </html>", "text/html"))
+        == "<html> Bad gateway </html>"
+    )
