@@ -1,0 +1,145 @@
+"""Pure contact helpers: tax-number and email keys, stable Qondor keys, matching, name clashes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+NAME_MAX = 255
+CONTACT_NUMBER_PREFIX = "QONDOR-"
+
+# Country prefixes and suffixes that decorate the same registration number.
+_LETTER_PREFIX = re.compile(r"^([A-Z]{2})(?=[0-9])")
+_SUFFIXES = ("MVA", "MWST", "TVA", "IVA")
+_SWISS = re.compile(r"^CHE(?=[0-9])")
+_AUSTRIA = re.compile(r"^ATU(?=[0-9])")
+
+
+def tax_key(value: Any) -> str | None:
+    """Return a format-free key for a VAT or organisation number, or None when it has no digits.
+
+    `NO923456789MVA`, `923 456 789` and `923456789` all give `923456789`; likewise
+    `SE556677889901` / `556677-8899`, `DK12345678` / `12345678`, `CHE-123.456.789 MWST` /
+    `123456789`. Numbers with letters inside (`NL123456789B01`) keep them.
+    """
+    if value is None:
+        return None
+    text = re.sub(r"[^0-9A-Z]", "", str(value).upper())
+    if not any(ch.isdigit() for ch in text):
+        return None
+    for suffix in _SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            break
+    country = None
+    if _SWISS.match(text):
+        text, country = text[3:], "CH"
+    elif _AUSTRIA.match(text):
+        text, country = text[3:], "AT"
+    elif found := _LETTER_PREFIX.match(text):
+        country = found.group(1)
+        text = text[2:]
+    # A Swedish VAT number is the organisation number plus "01".
+    if country == "SE" and len(text) == 12 and text.endswith("01"):
+        text = text[:10]
+    return text or None
+
+
+def email_key(value: Any) -> str | None:
+    """Return a lower-cased, trimmed email, or None when it is not an email."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    return text if "@" in text else None
+
+
+def name_key(value: Any) -> str:
+    """Return the form under which Xero compares contact names (case and spacing free)."""
+    return " ".join(str(value or "").split()).casefold()
+
+
+def customer_contact_number(customer_id: Any) -> str:
+    """The ContactNumber of a contact created for a Qondor customer."""
+    return f"{CONTACT_NUMBER_PREFIX}C-{customer_id}"
+
+
+def booker_contact_number(email: str) -> str:
+    """The ContactNumber of a contact created for a booker: a short hash of the email."""
+    digest = hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:16]
+    return f"{CONTACT_NUMBER_PREFIX}B-{digest}"
+
+
+def disambiguate_name(name: str, qualifier: str) -> str:
+    """Return `name (qualifier)`, cut so it fits Xero's 255 characters."""
+    suffix = f" ({qualifier})"
+    return name[: NAME_MAX - len(suffix)].rstrip() + suffix
+
+
+@dataclass(frozen=True)
+class ContactKeys:
+    """What a Qondor customer or booker can be matched by."""
+
+    contact_number: str
+    tax_keys: tuple[str, ...] = ()
+    email: str | None = None
+
+    def conditions(self, order: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """Yield (field, key) pairs in matching order, the Qondor key last."""
+        for rule in order:
+            if rule == "tax_number":
+                for key in self.tax_keys:
+                    yield "tax_number", key
+            elif rule == "email" and self.email:
+                yield "email", self.email
+        yield "contact_number", self.contact_number
+
+
+class ContactIndex:
+    """Xero contacts by tax key, email, ContactNumber and name; the first one seen wins."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self._by: dict[str, dict[str, str]] = {"tax_number": {}, "email": {}, "contact_number": {}}
+        self._names: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def add(self, contact: dict[str, Any]) -> None:
+        """Index a Xero contact (ACTIVE ones only take part in matching and name clashes)."""
+        contact_id = contact.get("ContactID")
+        if not contact_id or contact.get("ContactStatus", "ACTIVE") != "ACTIVE":
+            return
+        old = self.by_id.get(contact_id)
+        old_name = name_key(old.get("Name")) if old is not None else None
+        renamed = old_name and old_name != name_key(contact.get("Name"))
+        if renamed and self._names.get(old_name) == contact_id:
+            del self._names[old_name]
+        self.by_id[contact_id] = contact
+        for field, key in (
+            ("tax_number", tax_key(contact.get("TaxNumber"))),
+            ("email", email_key(contact.get("EmailAddress"))),
+            ("contact_number", (contact.get("ContactNumber") or "").strip() or None),
+        ):
+            if key:
+                self._by[field].setdefault(key, contact_id)
+        self._names.setdefault(name_key(contact.get("Name")), contact_id)
+
+    def match(self, keys: ContactKeys, order: Iterable[str]) -> tuple[dict[str, Any], str] | None:
+        """Return (contact, rule) for the first rule in `order` that finds one, else None."""
+        for field, key in keys.conditions(order):
+            contact_id = self._by[field].get(key)
+            if contact_id:
+                return self.by_id[contact_id], field
+        return None
+
+    def name_owner(self, name: str) -> str | None:
+        """Return the ContactID of the active contact holding `name`, if any."""
+        return self._names.get(name_key(name))
+
+    def claim_name(self, name: str, contact_id: str) -> None:
+        """Record that `contact_id` will hold `name` (before it exists in Xero)."""
+        self._names.setdefault(name_key(name), contact_id)
