@@ -1,0 +1,82 @@
+"""Xero invoices and credit notes as Singer records: the fields we publish, dates in ISO 8601."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from qondor_xero.xero.dates import parse_xero_date
+
+INVOICE_FIELDS = (
+    "InvoiceID",
+    "InvoiceNumber",
+    "Type",
+    "Status",
+    "Reference",
+    "CurrencyCode",
+    "Total",
+    "AmountDue",
+    "AmountPaid",
+    "AmountCredited",
+)
+CREDIT_NOTE_FIELDS = (
+    "CreditNoteID",
+    "CreditNoteNumber",
+    "Type",
+    "Status",
+    "Reference",
+    "CurrencyCode",
+    "Total",
+    "RemainingCredit",
+)
+DATE_FIELDS = ("Date", "DueDate", "FullyPaidOnDate")
+
+
+class XeroRecordError(ValueError):
+    """An object from Xero that cannot become a record; the message names it and the field."""
+
+
+def invoice_record(invoice: dict[str, Any]) -> dict[str, Any]:
+    """The `invoices` record for one Xero invoice."""
+    return _record(invoice, INVOICE_FIELDS, "invoice", "InvoiceNumber", "InvoiceID")
+
+
+def credit_note_record(credit_note: dict[str, Any]) -> dict[str, Any]:
+    """The `credit_notes` record for one Xero credit note."""
+    return _record(
+        credit_note, CREDIT_NOTE_FIELDS, "credit note", "CreditNoteNumber", "CreditNoteID"
+    )
+
+
+def _record(
+    obj: dict[str, Any], fields: tuple[str, ...], kind: str, number_field: str, id_field: str
+) -> dict[str, Any]:
+    label = f"{kind} {obj.get(number_field) or '(no number)'} ({obj.get(id_field)})"
+    record = {name: obj.get(name) for name in fields}
+    contact = obj.get("Contact") or {}
+    record["Contact"] = {"ContactID": contact.get("ContactID"), "Name": contact.get("Name")}
+    for name in DATE_FIELDS:
+        record[name] = iso_datetime(obj.get(name), label, name)
+    record["UpdatedDateUTC"] = iso_datetime(obj.get("UpdatedDateUTC"), label, "UpdatedDateUTC")
+    if record["UpdatedDateUTC"] is None:
+        raise XeroRecordError(f"Xero {label}: UpdatedDateUTC is missing")
+    return record
+
+
+def iso_datetime(value: Any, label: str = "object", field: str = "date") -> str | None:
+    """A Xero date (`/Date(ms±hhmm)/`, ISO string or datetime) as an ISO 8601 UTC date-time."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = xero_datetime(value)
+    except (TypeError, ValueError):
+        raise XeroRecordError(f"Xero {label}: {field} {value!r} is not a date") from None
+    return moment.isoformat()
+
+
+def xero_datetime(value: Any) -> datetime:
+    """Any Xero date form as an aware UTC datetime."""
+    moment = parse_xero_date(value)
+    if moment is None:
+        raise ValueError("no date")
+    return moment.astimezone(UTC)

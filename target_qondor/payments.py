@@ -1,0 +1,117 @@
+"""Mark Qondor invoices Paid from Xero invoice records, and count what happened."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from qondor_xero.qondor import QondorClient, QondorNotFound, QondorValidationError
+from qondor_xero.qondor.contract import InvoiceStatus
+
+
+class Outcome(StrEnum):
+    """What one Xero invoice record did to Qondor."""
+
+    MARKED_PAID = "marked_paid"
+    ALREADY_PAID = "already_paid"
+    UNKNOWN = "unknown"  # not in Qondor (made in Xero by hand): counted and skipped
+    UNPAID = "unpaid"  # AUTHORISED or any other non-PAID status: no Qondor call
+    NOT_SALES = "not_sales"  # a bill (ACCPAY): never a Qondor invoice, no Qondor call
+    REFUSED = "refused"  # Qondor refused SetAsPaid, or the record lacks what it needs
+
+
+@dataclass
+class PaymentSummary:
+    """Outcomes per Xero invoice of one run (the last outcome for an invoice seen twice)."""
+
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def record(self, invoice_id: str, outcome: Outcome, problem: str | None = None) -> None:
+        """Remember `outcome` for the invoice, and the reason when it was refused."""
+        self.outcomes[invoice_id] = outcome
+        if problem:
+            self.problems.append(problem)
+
+    def counts(self) -> dict[str, int]:
+        """Invoices per outcome, every outcome present."""
+        seen = Counter(self.outcomes.values())
+        return {outcome.value: seen.get(outcome, 0) for outcome in Outcome}
+
+    def text(self) -> str:
+        """A one-line readable summary."""
+        c = self.counts()
+        line = (
+            f"target-qondor: {c['marked_paid']} marked paid, {c['already_paid']} already paid, "
+            f"{c['unknown']} unknown to Qondor, {c['unpaid']} unpaid"
+        )
+        if c["not_sales"]:
+            line += f", {c['not_sales']} bills ignored"
+        if c["refused"]:
+            line += f", {c['refused']} refused"
+        return line
+
+    def json_line(self, stopped: str | None = None) -> str:
+        """The summary as one JSON line (for log scrapers and tests)."""
+        body: dict[str, Any] = {"summary": "target-qondor", **self.counts()}
+        if stopped:
+            body["stopped"] = stopped
+        return json.dumps(body, sort_keys=False)
+
+
+def paid_date(record: dict[str, Any]) -> str | None:
+    """The date part (YYYY-MM-DD) of FullyPaidOnDate, or None when absent or unreadable."""
+    value = record.get("FullyPaidOnDate")
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def describe(record: dict[str, Any]) -> str:
+    """How a Xero invoice is named in messages: its number and id."""
+    return (
+        f"Xero invoice {record.get('InvoiceNumber') or '(no number)'} ({record.get('InvoiceID')})"
+    )
+
+
+def apply_payment_status(
+    client: QondorClient, record: dict[str, Any]
+) -> tuple[Outcome, str | None]:
+    """Mark the Qondor invoice for a PAID Xero invoice Paid; return the outcome and any problem.
+
+    Only a PAID sales invoice makes Qondor calls: one lookup by external reference (the Xero
+    InvoiceID), then SetAsPaid unless it is already Paid. Systemic Qondor faults (auth, daily
+    limit, server down) propagate; a refusal about this one invoice is returned as REFUSED.
+    """
+    if record.get("Status") != "PAID":
+        return Outcome.UNPAID, None
+    if record.get("Type") not in (None, "ACCREC"):
+        return Outcome.NOT_SALES, None
+    invoice_id = record.get("InvoiceID")
+    if not invoice_id:
+        return Outcome.REFUSED, f"{describe(record)}: InvoiceID is missing"
+    when = paid_date(record)
+    if when is None:
+        value = record.get("FullyPaidOnDate")
+        return Outcome.REFUSED, f"{describe(record)}: FullyPaidOnDate {value!r} is not a date"
+    qondor_invoice = client.get_invoice_by_external_reference(str(invoice_id))
+    if qondor_invoice is None:
+        return Outcome.UNKNOWN, None
+    if qondor_invoice.get("status") == InvoiceStatus.Paid:
+        return Outcome.ALREADY_PAID, None
+    try:
+        ack = client.set_as_paid(qondor_invoice["id"], when)
+    except (QondorValidationError, QondorNotFound) as refused:
+        return Outcome.REFUSED, f"{describe(record)}: Qondor refused SetAsPaid: {refused}"
+    return (Outcome.MARKED_PAID if ack.changed else Outcome.ALREADY_PAID), None

@@ -1,0 +1,86 @@
+"""target-qondor: marks Qondor invoices Paid when their Xero invoice is PAID."""
+
+from __future__ import annotations
+
+import sys
+from functools import cached_property
+from typing import IO, Any
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.sinks import Sink
+
+from qondor_xero.qondor import QondorClient, QondorError
+from qondor_xero.qondor.contract import DEFAULT_API_URL
+
+from .payments import PaymentSummary
+from .sinks import IgnoredStreamSink, PaidInvoiceSink
+
+PAYMENT_STREAM = "invoices"
+
+
+class TargetQondor(Target):
+    """Reads tap-xero's `invoices` stream and calls Qondor's SetAsPaid for the PAID ones."""
+
+    name = "target-qondor"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_url",
+            th.StringType,
+            default=DEFAULT_API_URL,
+            description="Qondor API base, e.g. https://qondor.azure-api.net/Prod",
+        ),
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="Qondor subscription key (Ocp-Apim-Subscription-Key)",
+        ),
+    ).to_dict()
+
+    default_sink_class = PaidInvoiceSink
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.summary = PaymentSummary()
+
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        """The payment sink for `invoices`; other streams are accepted and ignored."""
+        if stream_name == PAYMENT_STREAM:
+            return PaidInvoiceSink
+        self.logger.info("Stream '%s' is not used by target-qondor; ignoring it", stream_name)
+        return IgnoredStreamSink
+
+    @cached_property
+    def qondor(self) -> QondorClient:
+        """One Qondor client for the whole run (its pacing is shared)."""
+        return QondorClient(self.config.get("api_url") or DEFAULT_API_URL, self.config["api_key"])
+
+    def listen(self, file_input: IO[str] | None = None) -> None:
+        """Process the input; a systemic Qondor fault stops the run with one clear line."""
+        try:
+            super().listen(file_input)
+        except QondorError as fault:
+            stopped = f"target-qondor stopped: {fault}"
+            self.report_summary(stopped)
+            sys.exit(1)
+
+    def process_endofpipe(self) -> None:
+        """Drain as usual, then write the summary."""
+        super().process_endofpipe()
+        self.report_summary()
+
+    def report_summary(self, stopped: str | None = None) -> None:
+        """Write the readable summary and its JSON line to stderr (stdout carries state)."""
+        lines = [self.summary.text()]
+        if stopped:
+            lines.append(stopped)
+        lines.append(self.summary.json_line(stopped))
+        sys.stderr.write("\n".join(lines) + "\n")
+        sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    TargetQondor.cli()
