@@ -1,0 +1,446 @@
+"""`make demo`: the whole integration against the local sandbox, and a before/after report."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEMO_ENVIRONMENT = "sandbox"
+DEMO_JOB = "qondor-xero-sync"
+QONDOR_PORT = 8701
+XERO_PORT = 8702
+PAY_COUNT = 3
+TYPE_NAMES = {1: "offer", 2: "form", 3: "booking", 4: "card payment", 5: "credit note"}
+STATUS_NAMES = {0: "Unprocessed", 1: "Processed", 2: "Failed", 3: "Paid"}
+
+
+# --- the sandbox as a background process ------------------------------------------------------
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not start or answer."""
+
+
+@dataclass
+class Sandbox:
+    """A `python -m sandbox serve` process on 127.0.0.1 and its two admin APIs."""
+
+    qondor_port: int
+    xero_port: int
+    db_path: Path
+    log_path: Path
+    flags: list[str] = field(default_factory=list)
+    process: subprocess.Popen | None = None
+
+    @property
+    def qondor_url(self) -> str:
+        """Base URL of the sandbox's Qondor API."""
+        return f"http://127.0.0.1:{self.qondor_port}"
+
+    @property
+    def xero_url(self) -> str:
+        """Base URL (origin) of the sandbox's Xero API and identity server."""
+        return f"http://127.0.0.1:{self.xero_port}"
+
+    def start(self, scenario: str = "demo", timeout: float = 60.0) -> Sandbox:
+        """Start the server with a fresh database seeded with `scenario`; wait until both answer."""
+        for port in (self.qondor_port, self.xero_port):
+            if not port_is_free(port):
+                raise SandboxError(
+                    f"port {port} is already in use (another sandbox? `make sandbox` still "
+                    f"running?): stop whatever listens on it, e.g. `lsof -i :{port}`"
+                )
+        self.db_path.unlink(missing_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "--scenario",
+            scenario,
+            "--db",
+            str(self.db_path),
+            "--qondor-port",
+            str(self.qondor_port),
+            "--xero-port",
+            str(self.xero_port),
+            *self.flags,
+        ]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        for base in (self.qondor_url, self.xero_url):
+            while True:
+                if self.process.poll() is not None:
+                    tail = _tail(self.log_path)
+                    raise SandboxError(f"the sandbox exited at start: {tail}")
+                try:
+                    self.admin(base, "GET", "health")
+                    break
+                except (OSError, SandboxError):
+                    if time.monotonic() > deadline:
+                        self.stop()
+                        raise SandboxError(
+                            f"the sandbox did not answer on {base} in {timeout:.0f} s"
+                        ) from None
+                    time.sleep(0.2)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def admin(self, base: str, method: str, path: str, body: Any = None) -> Any:
+        """Call `{base}/_sandbox/{path}` and return its JSON answer."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{base}/_sandbox/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data else {},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")[:300]
+            raise SandboxError(f"{method} {base}/_sandbox/{path}: {exc.code} {detail}") from None
+        return json.loads(raw) if raw.strip() else None
+
+    def qondor_state(self) -> dict[str, Any]:
+        """Every stored Qondor object."""
+        return self.admin(self.qondor_url, "GET", "state")
+
+    def xero_state(self) -> dict[str, Any]:
+        """Every stored Xero object."""
+        return self.admin(self.xero_url, "GET", "state")
+
+    def take_requests(self) -> tuple[list[dict], list[dict]]:
+        """The (Qondor, Xero) request logs since the last call, clearing them."""
+        qondor = self.admin(self.qondor_url, "GET", "requests?clear=true")["requests"]
+        xero = self.admin(self.xero_url, "GET", "requests?clear=true")["requests"]
+        return qondor, xero
+
+    def pay(self, invoices: list[dict]) -> Any:
+        """Pay these Xero invoices in full, as a customer paying in Xero would."""
+        body = {"invoices": [{"InvoiceID": i["InvoiceID"]} for i in invoices]}
+        return self.admin(self.xero_url, "POST", "pay", body)
+
+
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:`port`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- Meltano --------------------------------------------------------------------------------
+
+
+def sandbox_settings_env(qondor_url: str, xero_url: str) -> dict[str, str]:
+    """Env vars pointing every plugin at a sandbox on other ports (they override meltano.yml)."""
+    return {
+        "TAP_QONDOR_API_URL": qondor_url,
+        "TARGET_XERO_API_URL": f"{xero_url}/api.xro/2.0",
+        "TARGET_XERO_IDENTITY_URL": xero_url,
+        "TARGET_XERO_QONDOR_API_URL": qondor_url,
+        "TAP_XERO_API_URL": f"{xero_url}/api.xro/2.0",
+        "TAP_XERO_IDENTITY_URL": xero_url,
+        "TARGET_QONDOR_API_URL": qondor_url,
+    }
+
+
+def meltano_executable() -> str:
+    """The `meltano` beside this Python, else the one on PATH."""
+    beside = Path(sys.executable).with_name("meltano")
+    return str(beside) if beside.exists() else (shutil.which("meltano") or "meltano")
+
+
+def run_meltano(
+    args: list[str], project_dir: Path, env: dict[str, str], log_path: Path, timeout: float = 600
+) -> tuple[int, float]:
+    """Run `meltano <args>` in the project, output to `log_path`; return (exit code, seconds)."""
+    started = time.monotonic()
+    with log_path.open("ab") as log:
+        log.write(f"$ meltano {' '.join(args)}\n".encode())
+        log.flush()
+        result = subprocess.run(
+            [meltano_executable(), *args],
+            cwd=project_dir,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+    return result.returncode, time.monotonic() - started
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One Qondor item across the demo: statuses and where it ended in Xero."""
+
+    number: str
+    kind: str
+    statuses: tuple[str, ...]
+    xero_number: str
+    xero_status: str
+    error: str | None
+
+
+def item_rows(qondor_states: list[dict], xero_state: dict) -> list[ItemRow]:
+    """One row per Qondor item queued at the start, with its status after each state given."""
+    xero_by_id: dict[str, tuple[str, str]] = {}
+    xero_by_number: dict[str, tuple[str, str]] = {}
+    for invoice in xero_state.get("invoices", []):
+        entry = (invoice.get("InvoiceNumber") or "", invoice.get("Status") or "")
+        xero_by_id[invoice.get("InvoiceID")] = entry
+        xero_by_number[entry[0]] = entry
+    for note in xero_state.get("creditNotes", []):
+        entry = (note.get("CreditNoteNumber") or "", note.get("Status") or "")
+        xero_by_id[note.get("CreditNoteID")] = entry
+        xero_by_number.setdefault(entry[0], entry)
+
+    first = qondor_states[0].get("invoices", [])
+    later = [{i["id"]: i for i in state.get("invoices", [])} for state in qondor_states]
+    rows = []
+    for item in sorted(first, key=lambda i: str(i.get("invoiceNumber"))):
+        if _status(item) != "Unprocessed":
+            continue
+        history = [later_state.get(item["id"], {}) for later_state in later]
+        final = history[-1]
+        xero = xero_by_id.get(final.get("externalReference")) or xero_by_number.get(
+            str(item.get("invoiceNumber"))
+        )
+        rows.append(
+            ItemRow(
+                number=str(item.get("invoiceNumber")),
+                kind=TYPE_NAMES.get(item.get("invoiceType"), str(item.get("invoiceTypeText"))),
+                statuses=tuple(_status(h) for h in history),
+                xero_number=xero[0] if xero else "-",
+                xero_status=xero[1] if xero else "-",
+                error=final.get("errorMessage") if _status(final) == "Failed" else None,
+            )
+        )
+    return rows
+
+
+def format_report(rows: list[ItemRow], headers: list[str], calls: list[dict[str, Counter]]) -> str:
+    """The before/after table, the failed items with their reasons and the API calls per run."""
+    columns = ["Qondor #", "type", *headers, "Xero #", "Xero status"]
+    table = [[r.number, r.kind, *r.statuses, r.xero_number, r.xero_status] for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(columns, *table, strict=False)]
+    lines = [_row(columns, widths), _row(["-" * w for w in widths], widths)]
+    lines += [_row(row, widths) for row in table]
+
+    final = Counter(r.statuses[-1] for r in rows)
+    lines.append("")
+    lines.append(
+        f"{len(rows)} items: " + ", ".join(f"{n} {status}" for status, n in sorted(final.items()))
+    )
+    failed = [r for r in rows if r.error]
+    if failed:
+        lines.append("")
+        lines.append("Failed items (Qondor shows each reason to the project manager):")
+        lines += [f"  {r.number} ({r.kind}): {r.error}" for r in failed]
+    lines.append("")
+    lines.append("API calls (from the sandbox's request logs):")
+    for header, run_calls in zip(headers[1:], calls, strict=False):
+        for side in ("Xero", "Qondor"):
+            counter = run_calls[side]
+            detail = ", ".join(f"{k} ×{v}" for k, v in counter.most_common())
+            lines.append(f"  {header}, {side}: {sum(counter.values())} ({detail or 'none'})")
+    return "\n".join(lines)
+
+
+def count_calls(qondor_log: list[dict], xero_log: list[dict]) -> dict[str, Counter]:
+    """Calls per side by `METHOD /path` (ids folded to {id})."""
+    return {
+        "Qondor": Counter(_endpoint(e) for e in qondor_log),
+        "Xero": Counter(_endpoint(e) for e in xero_log),
+    }
+
+
+def _endpoint(entry: dict) -> str:
+    """`GET /Invoices` from a request-log entry; ids and environment prefixes folded."""
+    parts = []
+    for part in str(entry.get("path", "")).split("/"):
+        if not part or part in ("Prod", "Test", "Dev", "api.xro", "2.0"):
+            continue
+        parts.append("{id}" if part.isdigit() or _looks_like_uuid(part) else part)
+    return f"{entry.get('method', '?')} /{'/'.join(parts)}"
+
+
+def _looks_like_uuid(text: str) -> bool:
+    return len(text) == 36 and text.count("-") == 4
+
+
+def _status(item: dict) -> str:
+    """The Qondor item's status name."""
+    if not item:
+        return "-"
+    return item.get("statusText") or STATUS_NAMES.get(item.get("status"), str(item.get("status")))
+
+
+def _row(values: list[Any], widths: list[int]) -> str:
+    return "  ".join(str(v).ljust(w) for v, w in zip(values, widths, strict=False)).rstrip()
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no output)"
+    return " | ".join(text[-lines:]) or "(no output)"
+
+
+def invoices_to_pay(xero_state: dict, count: int = PAY_COUNT) -> list[dict]:
+    """Up to `count` AUTHORISED sales invoices with an amount due, in invoice-number order."""
+    due = [
+        i
+        for i in xero_state.get("invoices", [])
+        if i.get("Type") == "ACCREC"
+        and i.get("Status") == "AUTHORISED"
+        and (i.get("AmountDue") or 0) > 0
+    ]
+    return sorted(due, key=lambda i: str(i.get("InvoiceNumber")))[:count]
+
+
+# --- the demo -------------------------------------------------------------------------------
+
+
+def main(project_dir: str | Path = ".", keep: bool = False) -> int:
+    """Run the demo end to end; return its exit code."""
+    root = Path(project_dir).resolve()
+    work = root / ".demo"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    log_path = work / "meltano.log"
+    # A fresh system database per demo: no state or run history from an earlier demo.
+    env = {"MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}"}
+    started = time.monotonic()
+
+    _say("1/6 Installing the Meltano plugins (meltano install)")
+    code, seconds = run_meltano(["install"], root, env, log_path)
+    if code:
+        return _fail(f"meltano install failed (exit {code}); see {log_path}", log_path)
+    _say(f"     done in {seconds:.0f} s")
+
+    _say(f"2/6 Starting the sandbox (demo scenario) on ports {QONDOR_PORT} and {XERO_PORT}")
+    sandbox = Sandbox(QONDOR_PORT, XERO_PORT, work / "sandbox.db", work / "sandbox.log")
+    try:
+        sandbox.start("demo")
+    except SandboxError as exc:
+        return _fail(str(exc))
+    try:
+        return _run_demo(root, sandbox, env, log_path, started)
+    except (SandboxError, subprocess.TimeoutExpired) as exc:
+        return _fail(str(exc), log_path)
+    finally:
+        if keep:
+            _say(f"The sandbox keeps running (pid {sandbox.process.pid}); stop it with kill.")
+        else:
+            sandbox.stop()
+
+
+def _run_demo(
+    root: Path, sandbox: Sandbox, env: dict[str, str], log_path: Path, started: float
+) -> int:
+    """Steps 2–6 with a running sandbox."""
+    before = sandbox.qondor_state()
+    queued = [i for i in before.get("invoices", []) if _status(i) == "Unprocessed"]
+    kinds = Counter(TYPE_NAMES.get(i.get("invoiceType"), "?") for i in queued)
+    _say(
+        f"     Qondor queue: {len(queued)} items ("
+        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        + f"); Xero: {len(sandbox.xero_state().get('contacts', []))} existing contacts"
+    )
+    sandbox.take_requests()
+
+    run_args = ["--environment", DEMO_ENVIRONMENT, "run", DEMO_JOB]
+    _say(f"3/6 First sync: meltano {' '.join(run_args)}")
+    code, seconds = run_meltano(run_args, root, env, log_path)
+    if code:
+        return _fail(f"the first sync failed (exit {code}); see {log_path}", log_path)
+    calls_1 = count_calls(*sandbox.take_requests())
+    after_1 = sandbox.qondor_state()
+    _say(f"     done in {seconds:.0f} s")
+
+    to_pay = invoices_to_pay(sandbox.xero_state())
+    numbers = ", ".join(str(i.get("InvoiceNumber")) for i in to_pay)
+    _say(f"4/6 A customer pays {len(to_pay)} invoices in Xero: {numbers or 'none due'}")
+    if to_pay:
+        sandbox.pay(to_pay)
+    sandbox.take_requests()  # the payments themselves are not the integration's calls
+
+    _say(f"5/6 Second sync: meltano {' '.join(run_args)}")
+    code, seconds = run_meltano(run_args, root, env, log_path)
+    if code:
+        return _fail(f"the second sync failed (exit {code}); see {log_path}", log_path)
+    calls_2 = count_calls(*sandbox.take_requests())
+    after_2 = sandbox.qondor_state()
+    _say(f"     done in {seconds:.0f} s")
+
+    _say("6/6 What happened, item by item")
+    rows = item_rows([before, after_1, after_2], sandbox.xero_state())
+    print()
+    print(
+        format_report(rows, ["before", "after sync 1", "after sync 2"], [calls_1, calls_2]),
+        flush=True,
+    )
+    print()
+    _say(
+        f"Demo finished in {time.monotonic() - started:.0f} s. Meltano's output: {log_path}. "
+        "Explore the sandbox yourself with `make sandbox`."
+    )
+    return 0
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _fail(message: str, log_path: Path | None = None) -> int:
+    print(f"demo failed: {message}", file=sys.stderr, flush=True)
+    if log_path and log_path.exists():
+        tail = log_path.read_text(errors="replace").splitlines()[-15:]
+        print("\n".join(f"  | {line}" for line in tail), file=sys.stderr, flush=True)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""Check a customer's setup before go-live: mapping file, Xero connection, accounts, currencies, queue."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qondor_xero.mapping import Mapping, MappingError, load_mapping
+
+# target-xero's settings hold everything a check needs: both APIs, credentials and the mapping.
+SETTINGS_PLUGIN = "target-xero"
+SECRET_SETTINGS = ("client_secret", "qondor_api_key", "api_key", "refresh_token")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the validation report: `ok` is None when the check could not run."""
+
+    name: str
+    ok: bool | None
+    detail: str
+
+    def line(self) -> str:
+        """The check as printed: `OK`, `FAIL` or `SKIP`, its name and what to do."""
+        word = {True: "OK  ", False: "FAIL", None: "SKIP"}[self.ok]
+        return f"{word} {self.name}: {self.detail}"
+
+
+class SettingsError(RuntimeError):
+    """The settings could not be read (unknown environment, Meltano failed, unreadable file)."""
+
+
+# --- reading the settings ------------------------------------------------------------------
+
+
+def settings_from_environment(environment: str, project_dir: str | Path = ".") -> dict[str, Any]:
+    """Return target-xero's resolved settings in a Meltano environment (secrets included)."""
+    meltano = _meltano_executable()
+    result = subprocess.run(
+        [meltano, "--environment", environment, "invoke", "--dump=config", SETTINGS_PLUGIN],
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MELTANO_CLI_LOG_LEVEL": "warning"},
+        check=False,
+    )
+    if result.returncode != 0:
+        reason = _last_line(result.stderr) or f"exit code {result.returncode}"
+        raise SettingsError(f"meltano could not read environment {environment!r}: {reason}")
+    try:
+        return json.loads(result.stdout[result.stdout.index("{") :])
+    except ValueError:
+        raise SettingsError(
+            f"meltano printed no settings for environment {environment!r}"
+        ) from None
+
+
+def settings_from_file(path: str | Path) -> dict[str, Any]:
+    """Return settings from a target-xero config JSON file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"{path}: cannot read settings ({_one_line(exc)})") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: settings must be a JSON object")
+    return data
+
+
+def _meltano_executable() -> str:
+    """The `meltano` next to this Python, else the one on PATH."""
+    beside = Path(sys.executable).with_name("meltano")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("meltano")
+    if not found:
+        raise SettingsError("meltano is not installed; run `make install` or pass --config")
+    return found
+
+
+# --- the checks (pure: data in, Check out) --------------------------------------------------
+
+
+def check_account_codes(mapping: Mapping, accounts: list[dict]) -> Check:
+    """Every mapped account code exists in Xero's chart of accounts and is ACTIVE."""
+    by_code = {str(a.get("Code")): a for a in accounts if a.get("Code") is not None}
+    problems = []
+    for article, code in sorted(mapping.account_codes.items()):
+        account = by_code.get(code)
+        if account is None:
+            problems.append(f"{article} → {code!r} is not in Xero's chart of accounts")
+        elif account.get("Status", "ACTIVE") != "ACTIVE":
+            problems.append(f"{article} → {code!r} ({account.get('Name')}) is {account['Status']}")
+    if problems:
+        return Check(
+            "account codes",
+            False,
+            "; ".join(problems)
+            + f" — fix account_codes in {mapping.path} or add/activate the account in Xero",
+        )
+    return Check(
+        "account codes",
+        True,
+        f"all {len(mapping.account_codes)} mapped codes exist and are ACTIVE in Xero",
+    )
+
+
+def check_card_payment_account(
+    mapping: Mapping, accounts: list[dict], queue: Iterable[dict] = ()
+) -> Check:
+    """The card payment account exists, is ACTIVE and accepts payments (bank or payments enabled)."""
+    name = "card payment account"
+    code = mapping.card_payment_account
+    if not code:
+        card_items = [i for i in queue if _kind(i) == "CreditCardPayment"]
+        if card_items:
+            return Check(
+                name,
+                False,
+                f"card_payment_account is not set in {mapping.path} but {len(card_items)} card "
+                "payment(s) are queued; set it to a Xero bank account code",
+            )
+        return Check(name, True, "not set (no card payments queued)")
+    account = next((a for a in accounts if str(a.get("Code")) == code), None)
+    if account is None:
+        return Check(
+            name,
+            False,
+            f"{code!r} is not in Xero's chart of accounts; fix card_payment_account in {mapping.path}",
+        )
+    if account.get("Status", "ACTIVE") != "ACTIVE":
+        return Check(
+            name, False, f"{code!r} ({account.get('Name')}) is {account['Status']} in Xero"
+        )
+    if account.get("Type") != "BANK" and not account.get("EnablePaymentsToAccount"):
+        return Check(
+            name,
+            False,
+            f"{code!r} ({account.get('Name')}) does not accept payments: use a bank account or "
+            "tick 'Enable payments to this account' in Xero",
+        )
+    return Check(name, True, f"{code!r} ({account.get('Name')}) accepts payments")
+
+
+def check_currencies(queue: Iterable[dict], currencies: list[dict]) -> Check:
+    """Every currency of a queued item is enabled in Xero."""
+    enabled = {str(c.get("Code")) for c in currencies}
+    seen: dict[str, list[str]] = {}
+    for item in queue:
+        currency = item.get("currency")
+        if currency:
+            seen.setdefault(currency, []).append(str(item.get("invoiceNumber")))
+    missing = {c: numbers for c, numbers in seen.items() if c not in enabled}
+    if missing:
+        parts = [f"{c} (invoices {_some(numbers)})" for c, numbers in sorted(missing.items())]
+        return Check(
+            "currencies",
+            False,
+            "not enabled in Xero: "
+            + ", ".join(parts)
+            + " — enable them in Xero's currency settings",
+        )
+    if not seen:
+        return Check("currencies", True, "no queued items to check")
+    return Check("currencies", True, f"{', '.join(sorted(seen))} all enabled in Xero")
+
+
+def check_articles_mapped(mapping: Mapping, queue: Iterable[dict]) -> Check:
+    """Every article number on a queued item's lines is in the mapping's account_codes."""
+    unmapped: dict[str, list[str]] = {}
+    count = 0
+    for item in queue:
+        count += 1
+        for line in item.get("lines") or []:
+            article = line.get("articleNumber")
+            if mapping.account_code(article) is None:
+                numbers = unmapped.setdefault(str(article), [])
+                number = str(item.get("invoiceNumber"))
+                if number not in numbers:
+                    numbers.append(number)
+    if unmapped:
+        parts = [f"{a} (invoices {_some(n)})" for a, n in sorted(unmapped.items())]
+        return Check(
+            "article numbers",
+            False,
+            "not in account_codes: " + ", ".join(parts) + f" — map them in {mapping.path}",
+        )
+    return Check("article numbers", True, f"every article number on {count} queued items is mapped")
+
+
+# --- running them ---------------------------------------------------------------------------
+
+
+def validate_setup(settings: dict[str, Any], mapping_file: str | None = None) -> list[Check]:
+    """Run every check for target-xero `settings`; later checks are skipped when their input fails."""
+    checks: list[Check] = []
+    secrets = [str(settings[k]) for k in SECRET_SETTINGS if settings.get(k)]
+
+    path = mapping_file or settings.get("mapping_file")
+    mapping: Mapping | None = None
+    if not path:
+        checks.append(Check("mapping file", False, "mapping_file is not set"))
+    else:
+        try:
+            mapping = load_mapping(path)
+            checks.append(
+                Check(
+                    "mapping file",
+                    True,
+                    f"{path}: {len(mapping.account_codes)} article numbers mapped, "
+                    f"invoices {mapping.invoice_status}",
+                )
+            )
+        except MappingError as exc:
+            checks.append(Check("mapping file", False, str(exc)))
+
+    accounts, currencies = _read_xero(settings, checks, secrets)
+    queue = _read_queue(settings, mapping, checks, secrets)
+
+    if mapping is None:
+        reason = "needs a valid mapping file"
+        for name in ("account codes", "card payment account", "article numbers"):
+            checks.append(Check(name, None, reason))
+    if accounts is not None and mapping is not None:
+        checks.append(check_account_codes(mapping, accounts))
+        checks.append(check_card_payment_account(mapping, accounts, queue or ()))
+    elif mapping is not None:
+        checks.append(Check("account codes", None, "needs a working Xero connection"))
+        checks.append(Check("card payment account", None, "needs a working Xero connection"))
+    if currencies is not None and queue is not None:
+        checks.append(check_currencies(queue, currencies))
+    else:
+        checks.append(Check("currencies", None, "needs both Xero and Qondor connections"))
+    if queue is not None and mapping is not None:
+        checks.append(check_articles_mapped(mapping, queue))
+    elif mapping is not None:
+        checks.append(Check("article numbers", None, "needs a working Qondor connection"))
+    return [Check(c.name, c.ok, _redact(c.detail, secrets)) for c in checks]
+
+
+def _read_xero(
+    settings: dict[str, Any], checks: list[Check], secrets: list[str]
+) -> tuple[list[dict] | None, list[dict] | None]:
+    """Connect to Xero and read accounts and currencies; record the connection check."""
+    from qondor_xero.xero import XeroClient, XeroError
+
+    missing = [k for k in ("client_id", "client_secret") if not settings.get(k)]
+    if missing:
+        checks.append(Check("xero connection", False, f"setting(s) {', '.join(missing)} not set"))
+        return None, None
+    try:
+        client = XeroClient(
+            settings.get("api_url") or "https://api.xero.com/api.xro/2.0",
+            settings.get("identity_url") or "https://identity.xero.com",
+            settings["client_id"],
+            settings["client_secret"],
+            tenant_id=settings.get("tenant_id") or None,
+            token_store=settings.get("token_store") or None,
+        )
+        accounts = client.get_accounts()
+        currencies = client.get_currencies()
+        tenant = client.tenant_id
+    except (XeroError, ValueError, OSError) as exc:
+        detail = _redact(_one_line(exc), secrets)
+        checks.append(
+            Check("xero connection", False, f"{detail} — check client_id, client_secret, tenant_id")
+        )
+        return None, None
+    checks.append(
+        Check(
+            "xero connection",
+            True,
+            f"tenant {tenant}: {len(accounts)} accounts, {len(currencies)} currencies",
+        )
+    )
+    return accounts, currencies
+
+
+def _read_queue(
+    settings: dict[str, Any], mapping: Mapping | None, checks: list[Check], secrets: list[str]
+) -> list[dict] | None:
+    """Read Qondor's queue (filtered by the mapping's offices/projects); record the check."""
+    from qondor_xero.qondor import QondorClient, QondorError
+
+    api_key = settings.get("qondor_api_key") or settings.get("api_key")
+    if not api_key:
+        checks.append(Check("qondor connection", False, "setting qondor_api_key not set"))
+        return None
+    try:
+        client = QondorClient(
+            settings.get("qondor_api_url") or "https://qondor.azure-api.net/Prod", api_key
+        )
+        queue = client.get_unprocessed_invoices()
+    except (QondorError, ValueError, OSError) as exc:
+        detail = _redact(_one_line(exc), secrets)
+        checks.append(
+            Check("qondor connection", False, f"{detail} — check qondor_api_url, qondor_api_key")
+        )
+        return None
+    if mapping is not None:
+        queue = [i for i in queue if mapping.includes(i.get("officeId"), i.get("projectId"))]
+    checks.append(Check("qondor connection", True, f"{len(queue)} items queued for this mapping"))
+    return queue
+
+
+def _kind(item: dict) -> str | None:
+    """The item's invoice type name (`CreditCardPayment`, ...)."""
+    if item.get("invoiceTypeText"):
+        return item["invoiceTypeText"]
+    return {1: "OfferInvoice", 2: "FormInvoice", 3: "BookingInvoice", 4: "CreditCardPayment"}.get(
+        item.get("invoiceType")
+    )
+
+
+def _some(values: list[str], limit: int = 5) -> str:
+    """Up to `limit` values, then how many more."""
+    shown = ", ".join(values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    """Replace every secret in `text` by `***`."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's text on one line."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _last_line(text: str) -> str:
+    """The last non-empty line of `text`, without Meltano's log prefix."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    return re.sub(r"^\S+\s+\[\w+\s*\]\s+meltano\s+", "", lines[-1])
