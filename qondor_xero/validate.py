@@ -249,12 +249,12 @@ def _read_xero(
     settings: dict[str, Any], checks: list[Check], secrets: list[str]
 ) -> tuple[list[dict] | None, list[dict] | None]:
     """Connect to Xero and read accounts and currencies; record the connection check."""
-    from qondor_xero.xero import XeroClient, XeroError
-
     missing = [k for k in ("client_id", "client_secret") if not settings.get(k)]
     if missing:
         checks.append(Check("xero connection", False, f"setting(s) {', '.join(missing)} not set"))
         return None, None
+    from qondor_xero.xero import XeroClient, XeroError
+
     try:
         client = XeroClient(
             settings.get("api_url") or "https://api.xero.com/api.xro/2.0",
@@ -287,12 +287,12 @@ def _read_queue(
     settings: dict[str, Any], mapping: Mapping | None, checks: list[Check], secrets: list[str]
 ) -> list[dict] | None:
     """Read Qondor's queue (filtered by the mapping's offices/projects); record the check."""
-    from qondor_xero.qondor import QondorClient, QondorError
-
     api_key = settings.get("qondor_api_key") or settings.get("api_key")
     if not api_key:
         checks.append(Check("qondor connection", False, "setting qondor_api_key not set"))
         return None
+    from qondor_xero.qondor import QondorClient, QondorError
+
     try:
         client = QondorClient(
             settings.get("qondor_api_url") or "https://qondor.azure-api.net/Prod", api_key
