@@ -1,0 +1,33 @@
+"""Xero Accounting API client: OAuth2, pacing, retries, envelopes, dates and where-clauses. No Singer."""
+
+from . import where
+from .client import RetryPolicy, XeroClient
+from .dates import format_if_modified_since, parse_xero_date
+from .errors import (
+    XeroAuthError,
+    XeroDailyLimitReached,
+    XeroError,
+    XeroNotFound,
+    XeroRateLimited,
+    XeroServerError,
+    XeroTenantError,
+    XeroValidationError,
+)
+from .writes import WriteResult
+
+__all__ = [
+    "RetryPolicy",
+    "WriteResult",
+    "XeroAuthError",
+    "XeroClient",
+    "XeroDailyLimitReached",
+    "XeroError",
+    "XeroNotFound",
+    "XeroRateLimited",
+    "XeroServerError",
+    "XeroTenantError",
+    "XeroValidationError",
+    "format_if_modified_since",
+    "parse_xero_date",
+    "where",
+]
