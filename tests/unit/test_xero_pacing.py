@@ -1,0 +1,146 @@
+"""The per-tenant pacer: sliding-window call budget, in-flight cap, Retry-After holds, server headers."""
+
+import threading
+import time
+
+import pytest
+
+from qondor_xero.xero.pacing import Pacer, pacer_for
+
+
+class FakeClock:
+    """A clock that only moves when somebody sleeps."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def _most_in_any_window(starts, window):
+    return max(sum(1 for t in starts if s <= t < s + window) for s in starts)
+
+
+def test_never_more_than_rate_calls_in_any_window():
+    clock = FakeClock()
+    pacer = Pacer(rate=5, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(23):
+        with pacer.slot():
+            starts.append(clock.now)
+            clock.now += 0.5  # each call takes half a second
+    assert _most_in_any_window(starts, 60) == 5
+    # As fast as allowed: the 6th call starts one window after the 1st call *finished*.
+    assert starts[5] == pytest.approx(starts[0] + 0.5 + 60)
+    assert pacer.waited > 0
+
+
+def test_a_slot_counts_until_one_window_after_the_response():
+    clock = FakeClock()
+    pacer = Pacer(rate=1, concurrency=1, window=10, clock=clock, sleep=clock.sleep)
+    with pacer.slot():
+        clock.now += 3  # slow response
+    with pacer.slot():
+        assert clock.now == pytest.approx(1000 + 3 + 10)
+
+
+def test_hold_delays_every_caller():
+    clock = FakeClock()
+    pacer = Pacer(rate=100, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    pacer.hold(7)
+    with pacer.slot():
+        assert clock.now == pytest.approx(1007)
+    with pacer.slot():
+        assert clock.now == pytest.approx(1007)
+
+
+def test_server_remaining_header_books_calls_made_elsewhere():
+    clock = FakeClock()
+    pacer = Pacer(rate=10, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    with pacer.slot():
+        pass
+    # We made 1 call, but the server says only 2 are left: another process used 7.
+    pacer.observe({"X-MinLimit-Remaining": "2", "X-DayLimit-Remaining": "4000"})
+    starts = []
+    for _ in range(3):
+        with pacer.slot():
+            starts.append(clock.now)
+    assert starts[:2] == [1000, 1000]
+    assert starts[2] == pytest.approx(1060)
+
+
+def test_day_remaining_low_slows_down_and_warns_once(caplog):
+    clock = FakeClock()
+    pacer = Pacer(rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep, name="t1")
+    with caplog.at_level("WARNING"):
+        pacer.observe({"X-MinLimit-Remaining": "59", "X-DayLimit-Remaining": "1"})
+        pacer.observe({"X-MinLimit-Remaining": "59", "X-DayLimit-Remaining": "0"})
+    assert [r.getMessage() for r in caplog.records] == ["Xero tenant t1 has 1 API calls left today"]
+    with pacer.slot():
+        pass
+    with pacer.slot():
+        assert clock.now >= 1060
+
+
+def test_garbage_headers_are_ignored():
+    pacer = Pacer(rate=5, concurrency=5)
+    pacer.observe({"X-MinLimit-Remaining": "lots"})
+    pacer.observe({})
+
+
+def test_in_flight_cap_holds_across_threads():
+    pacer = Pacer(rate=1000, concurrency=2)
+    lock = threading.Lock()
+    peak = [0, 0]  # current, max
+
+    def call():
+        with pacer.slot():
+            with lock:
+                peak[0] += 1
+                peak[1] = max(peak[1], peak[0])
+            time.sleep(0.03)
+            with lock:
+                peak[0] -= 1
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert peak[1] == 2
+    assert pacer.in_flight == 0
+
+
+def test_threads_share_the_window():
+    pacer = Pacer(rate=4, concurrency=5, window=0.5)
+    starts = []
+    lock = threading.Lock()
+
+    def call():
+        with pacer.slot(), lock:
+            starts.append(time.monotonic())
+
+    threads = [threading.Thread(target=call) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert len(starts) == 10
+    assert _most_in_any_window(sorted(starts), 0.5) <= 4
+
+
+def test_one_pacer_per_tenant_and_host_with_the_strictest_limits():
+    a = pacer_for("https://api.example", "tenant-a", 60, 5)
+    b = pacer_for("https://api.example", "tenant-a", 30, 3)
+    c = pacer_for("https://api.example", "tenant-b", 60, 5)
+    assert a is b and a is not c
+    assert (a.rate, a.concurrency) == (30, 3)
+
+
+def test_bad_limits_are_refused():
+    with pytest.raises(ValueError):
+        Pacer(rate=0)
