@@ -97,7 +97,7 @@ def run_pipeline(
     started = time.monotonic()
     with open(tap_err, "wb") as te, open(target_err, "wb") as ge, open(target_out, "wb") as go:
         tap_proc = subprocess.Popen(
-            [str(BIN / tap), "--config", str(tap_config)],
+            command(tap, tap_config, lifted),
             stdout=subprocess.PIPE,
             stderr=te,
             env=env,
