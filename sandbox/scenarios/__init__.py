@@ -1,0 +1,59 @@
+"""Scenario data for both sandbox APIs: `empty`, `demo` and `bench` (see README.md)."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from .bench import build_bench
+from .demo import build_demo
+
+SCENARIOS = ("empty", "demo", "bench")
+DEFAULT_BENCH_SIZE = 1000
+
+
+@dataclass
+class Scenario:
+    """One scenario's data: `xero` in Xero's shapes, `qondor` in the Qondor contract's shapes."""
+
+    name: str
+    seed: int
+    size: int | None
+    today: date
+    xero: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    qondor: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def build(name: str, seed: int = 0, size: int | None = None, today: date | None = None) -> Scenario:
+    """Generate scenario `name`; the same arguments always give the same data."""
+    today = today or datetime.now(UTC).date()
+    if name == "empty":
+        from .common import xero_accounts, xero_currencies, xero_tax_rates
+
+        xero = {
+            "accounts": xero_accounts(),
+            "taxRates": xero_tax_rates(),
+            "currencies": xero_currencies(),
+            "contacts": [],
+            "invoices": [],
+        }
+        qondor = {"offices": [], "customers": [], "invoices": []}
+    elif name == "demo":
+        xero, qondor = build_demo(today)
+    elif name == "bench":
+        size = DEFAULT_BENCH_SIZE if size is None else size
+        if size < 0:
+            raise ValueError(f"scenario bench: size must be 0 or more, got {size}")
+        gc.disable()  # millions of small dicts: the cyclic collector only slows this down
+        try:
+            xero, qondor = build_bench(today, seed, size)
+        finally:
+            gc.enable()
+    else:
+        raise ValueError(f"unknown scenario {name!r}: choose one of {', '.join(SCENARIOS)}")
+    return Scenario(name, seed, size, today, xero, qondor)
+
+
+__all__ = ["SCENARIOS", "Scenario", "build"]
