@@ -30,11 +30,10 @@ def build(name: str, seed: int = 0, size: int | None = None, today: date | None 
     """Generate scenario `name`; the same arguments always give the same data."""
     today = today or datetime.now(UTC).date()
     if name == "empty":
-        from .common import xero_accounts, xero_currencies, xero_tax_rates
+        from .common import xero_accounts, xero_currencies
 
         xero = {
             "accounts": xero_accounts(),
-            "taxRates": xero_tax_rates(),
             "currencies": xero_currencies(),
             "contacts": [],
             "invoices": [],

@@ -23,7 +23,6 @@ from .common import (
     xero_accounts,
     xero_contact,
     xero_currencies,
-    xero_tax_rates,
 )
 from .demo import PROJECTS, offices
 
@@ -355,7 +354,6 @@ def build_bench(today: date, seed: int, size: int) -> tuple[dict[str, list], dic
     qondor = {"offices": offices(today), "customers": customers, "invoices": invoices}
     xero = {
         "accounts": xero_accounts(),
-        "taxRates": xero_tax_rates(),
         "currencies": xero_currencies(),
         "contacts": contacts,
         "invoices": [],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from qondor_xero.qondor.contract import InvoiceStatus, InvoiceType
+from sandbox.xero import chart
 
 # Qondor article number -> VAT percentage. MISC and GIFT are left out of the demo mapping.
 ARTICLE_VAT: dict[str, int] = {
@@ -22,11 +24,10 @@ MAPPED_ARTICLES = ("VAT25", "VAT15", "VAT12", "VAT0")
 UNMAPPED_ARTICLES = ("MISC", "GIFT")
 
 # The demo mapping: article number -> Xero account code, and each code's tax type.
-ACCOUNT_FOR_ARTICLE = {"VAT25": "3000", "VAT15": "3010", "VAT12": "3020", "VAT0": "3100"}
-TAX_TYPE_FOR_RATE = {25: "OUTPUT", 15: "TAX001", 12: "TAX002", 0: "ZERORATEDOUTPUT"}
+# Accounts and tax types are the Xero sandbox's chart (sandbox/xero/chart.py).
+ACCOUNT_FOR_ARTICLE = {"VAT25": "3000", "VAT15": "3010", "VAT12": "3020", "VAT0": "3050"}
+TAX_TYPE_FOR_RATE = {25: "OUTPUT", 15: "OUTPUT15", 12: "OUTPUT12", 0: "ZERORATEDOUTPUT"}
 CARD_PAYMENT_ACCOUNT = "090"
-
-ENABLED_CURRENCIES = ("NOK", "EUR", "SEK", "GBP", "USD")
 
 
 # --- money: integers in øre (hundredths), rounded half away from zero like Decimal ROUND_HALF_UP
@@ -322,127 +323,14 @@ def credit_lines(invoice: dict[str, Any], line_nos: list[int] | None = None) -> 
 # --- Xero shapes
 
 
-def xero_tax_rates() -> list[dict[str, Any]]:
-    """Norwegian VAT rates as Xero TaxRates (the tax types the accounts name)."""
-    names = {
-        25: "Utgående mva, høy sats 25%",
-        15: "Utgående mva, middels sats 15%",
-        12: "Utgående mva, lav sats 12%",
-        0: "Utgående mva, fritatt 0%",
-    }
-    rates = [
-        {
-            "Name": names[rate],
-            "TaxType": TAX_TYPE_FOR_RATE[rate],
-            "ReportTaxType": "OUTPUT",
-            "CanApplyToRevenue": True,
-            "CanApplyToLiabilities": False,
-            "CanApplyToExpenses": False,
-            "DisplayTaxRate": float(rate),
-            "EffectiveRate": float(rate),
-            "Status": "ACTIVE",
-            "TaxComponents": [{"Name": "MVA", "Rate": float(rate), "IsCompound": False}],
-        }
-        for rate in (25, 15, 12, 0)
-    ]
-    rates.append(
-        {
-            "Name": "Inngående mva 25%",
-            "TaxType": "INPUT",
-            "ReportTaxType": "INPUT",
-            "CanApplyToRevenue": False,
-            "CanApplyToLiabilities": False,
-            "CanApplyToExpenses": True,
-            "DisplayTaxRate": 25.0,
-            "EffectiveRate": 25.0,
-            "Status": "ACTIVE",
-            "TaxComponents": [{"Name": "MVA", "Rate": 25.0, "IsCompound": False}],
-        }
-    )
-    rates.append(
-        {
-            "Name": "Ingen mva",
-            "TaxType": "NONE",
-            "ReportTaxType": "NONE",
-            "CanApplyToRevenue": True,
-            "CanApplyToLiabilities": True,
-            "CanApplyToExpenses": True,
-            "DisplayTaxRate": 0.0,
-            "EffectiveRate": 0.0,
-            "Status": "ACTIVE",
-            "TaxComponents": [{"Name": "MVA", "Rate": 0.0, "IsCompound": False}],
-        }
-    )
-    return rates
-
-
-# (code, name, type, tax type, status, payments enabled)
-_ACCOUNTS = [
-    ("090", "Driftskonto (Business Bank Account)", "BANK", "NONE", "ACTIVE", True),
-    ("091", "Sparekonto (Business Savings Account)", "BANK", "NONE", "ACTIVE", True),
-    ("200", "Sales", "REVENUE", "OUTPUT", "ACTIVE", False),
-    ("260", "Other Revenue", "REVENUE", "ZERORATEDOUTPUT", "ACTIVE", False),
-    ("3000", "Salgsinntekt, avgiftspliktig 25%", "REVENUE", "OUTPUT", "ACTIVE", False),
-    ("3010", "Salgsinntekt, mat og drikke 15%", "REVENUE", "TAX001", "ACTIVE", False),
-    ("3020", "Salgsinntekt, transport og overnatting 12%", "REVENUE", "TAX002", "ACTIVE", False),
-    ("3100", "Salgsinntekt, avgiftsfri 0%", "REVENUE", "ZERORATEDOUTPUT", "ACTIVE", False),
-    ("3900", "Gamle arrangementsinntekter (arkivert)", "REVENUE", "OUTPUT", "ARCHIVED", False),
-    ("610", "Kundefordringer (Accounts Receivable)", "CURRENT", "NONE", "ACTIVE", False),
-    ("800", "Leverandørgjeld (Accounts Payable)", "CURRLIAB", "NONE", "ACTIVE", False),
-    ("820", "Skyldig merverdiavgift", "CURRLIAB", "NONE", "ACTIVE", False),
-    ("4000", "Varekostnad arrangement", "DIRECTCOSTS", "INPUT", "ACTIVE", False),
-    ("6800", "Kontorrekvisita", "EXPENSE", "INPUT", "ACTIVE", False),
-]
-_CLASS = {
-    "BANK": "ASSET",
-    "CURRENT": "ASSET",
-    "REVENUE": "REVENUE",
-    "CURRLIAB": "LIABILITY",
-    "DIRECTCOSTS": "EXPENSE",
-    "EXPENSE": "EXPENSE",
-}
-_SYSTEM = {"610": "DEBTORS", "800": "CREDITORS", "820": "GST"}
-
-
 def xero_accounts() -> list[dict[str, Any]]:
-    """The chart of accounts of every scenario's Xero organisation."""
-    accounts = []
-    for i, (code, name, kind, tax_type, status, payments) in enumerate(_ACCOUNTS, start=1):
-        account = {
-            "AccountID": f"a0000000-0000-4000-8000-{i:012d}",
-            "Code": code,
-            "Name": name,
-            "Type": kind,
-            "Status": status,
-            "TaxType": tax_type,
-            "EnablePaymentsToAccount": payments,
-            "ShowInExpenseClaims": False,
-            "Class": _CLASS[kind],
-            "SystemAccount": _SYSTEM.get(code, ""),
-            "ReportingCode": "",
-            "HasAttachments": False,
-            "AddToWatchlist": False,
-            "Description": name,
-        }
-        if kind == "BANK":
-            account.update(
-                BankAccountNumber=f"1503.2{i}.1234{i}", BankAccountType="BANK", CurrencyCode="NOK"
-            )
-            del account["Description"]
-        accounts.append(account)
-    return accounts
+    """The chart of accounts of every scenario's Xero organisation (the Xero sandbox's own)."""
+    return copy.deepcopy(chart.ACCOUNTS)
 
 
-def xero_currencies() -> list[dict[str, str]]:
-    """The enabled currencies (not DKK)."""
-    names = {
-        "NOK": "Norwegian Krone",
-        "EUR": "Euro",
-        "SEK": "Swedish Krona",
-        "GBP": "British Pound",
-        "USD": "United States Dollar",
-    }
-    return [{"Code": code, "Description": names[code]} for code in ENABLED_CURRENCIES]
+def xero_currencies() -> list[dict[str, Any]]:
+    """The enabled currencies (NOK, EUR, SEK, GBP, USD; not DKK)."""
+    return copy.deepcopy(chart.CURRENCIES)
 
 
 def xero_contact(

@@ -24,7 +24,6 @@ from .common import (
     xero_contact,
     xero_currencies,
     xero_invoice_for,
-    xero_tax_rates,
 )
 
 PROJECTS = {
@@ -787,7 +786,6 @@ def build_demo(today: date) -> tuple[dict[str, list], dict[str, list]]:
     }
     xero = {
         "accounts": xero_accounts(),
-        "taxRates": xero_tax_rates(),
         "currencies": xero_currencies(),
         "contacts": list(contacts.values()),
         "invoices": xero_invoices(today, inv, contacts),
