@@ -1,0 +1,172 @@
+"""`qondor-xero validate` against a private sandbox: it catches each misconfiguration, and passes a good one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from qondor_xero.demo import Sandbox, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+TENANT = "00000000-0000-4000-8000-000000000001"
+
+
+def start(tmp: Path, name: str) -> Sandbox:
+    box = Sandbox(
+        free_port(), free_port(), tmp / f"{name}.db", tmp / f"{name}.log", ["--no-limits"]
+    )
+    return box.start("demo")
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A demo sandbox the read-only checks share."""
+    sandbox = start(tmp_path_factory.mktemp("validate"), "shared")
+    yield sandbox
+    sandbox.stop()
+
+
+def write_mapping(tmp_path: Path, **changes) -> Path:
+    """The demo mapping with `changes`, written to a temp file."""
+    mapping = yaml.safe_load((ROOT / "mappings" / "demo.yml").read_text())
+    mapping["account_codes"] = {str(k): str(v) for k, v in mapping["account_codes"].items()}
+    mapping.update(changes)
+    path = tmp_path / "mapping.yml"
+    path.write_text(yaml.safe_dump(mapping))
+    return path
+
+
+def complete_mapping(tmp_path: Path, box: Sandbox, **changes) -> Path:
+    """The demo mapping plus every article number queued in the sandbox (so all checks pass)."""
+    codes = yaml.safe_load((ROOT / "mappings" / "demo.yml").read_text())["account_codes"]
+    codes = {str(k): str(v) for k, v in codes.items()}
+    for item in box.qondor_state()["invoices"]:
+        for line in item.get("lines") or []:
+            codes.setdefault(line["articleNumber"], codes["VAT25"])
+    return write_mapping(tmp_path, **{"account_codes": codes, **changes})
+
+
+def run_validate(tmp_path: Path, box: Sandbox, mapping: Path, **overrides) -> tuple[int, str]:
+    """Run `qondor-xero validate --config` as a user would; return (exit code, stdout)."""
+    settings = {
+        "api_url": f"{box.xero_url}/api.xro/2.0",
+        "identity_url": box.xero_url,
+        "client_id": "sandbox-client",
+        "client_secret": "sandbox-secret",
+        "tenant_id": TENANT,
+        "mapping_file": str(mapping),
+        "qondor_api_url": box.qondor_url,
+        "qondor_api_key": "sandbox-qondor-key",
+        **overrides,
+    }
+    config = tmp_path / "target-xero.json"
+    config.write_text(json.dumps(settings))
+    result = subprocess.run(
+        [sys.executable, "-m", "qondor_xero.cli", "validate", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def line_of(output: str, check: str) -> str:
+    return next(line for line in output.splitlines() if f" {check}:" in line)
+
+
+def test_a_complete_setup_passes_every_check(tmp_path, box):
+    code, out = run_validate(tmp_path, box, complete_mapping(tmp_path, box))
+    assert code == 0, out
+    for check in (
+        "mapping file",
+        "xero connection",
+        "qondor connection",
+        "account codes",
+        "card payment account",
+        "currencies",
+        "article numbers",
+    ):
+        assert line_of(out, check).startswith("OK"), out
+
+
+def test_unmapped_article_numbers_in_the_queue_fail(tmp_path, box):
+    code, out = run_validate(tmp_path, box, write_mapping(tmp_path))
+    assert code == 1
+    line = line_of(out, "article numbers")
+    assert line.startswith("FAIL") and "MISC" in line and "GIFT" in line
+
+
+def test_account_code_not_in_xero_fails(tmp_path, box):
+    mapping = complete_mapping(tmp_path, box)
+    data = yaml.safe_load(mapping.read_text())
+    data["account_codes"]["VAT25"] = "9999"
+    mapping.write_text(yaml.safe_dump(data))
+    code, out = run_validate(tmp_path, box, mapping)
+    assert code == 1
+    assert "VAT25 → '9999' is not in Xero's chart of accounts" in line_of(out, "account codes")
+
+
+def test_card_payment_account_that_takes_no_payments_fails(tmp_path, box):
+    code, out = run_validate(
+        tmp_path, box, complete_mapping(tmp_path, box, card_payment_account="3000")
+    )
+    assert code == 1
+    assert "does not accept payments" in line_of(out, "card payment account")
+
+
+def test_wrong_client_secret_fails_without_showing_it(tmp_path, box):
+    code, out = run_validate(
+        tmp_path, box, complete_mapping(tmp_path, box), client_secret="not-the-secret-42"
+    )
+    assert code == 1
+    assert line_of(out, "xero connection").startswith("FAIL")
+    assert line_of(out, "account codes").startswith("SKIP")
+    assert "not-the-secret-42" not in out
+
+
+def test_wrong_tenant_fails(tmp_path, box):
+    code, out = run_validate(
+        tmp_path,
+        box,
+        complete_mapping(tmp_path, box),
+        tenant_id="00000000-0000-4000-8000-00000000dead",
+    )
+    assert code == 1
+    assert line_of(out, "xero connection").startswith("FAIL")
+
+
+def test_wrong_qondor_key_fails_without_showing_it(tmp_path, box):
+    code, out = run_validate(
+        tmp_path, box, complete_mapping(tmp_path, box), qondor_api_key="wrong-key-4711"
+    )
+    assert code == 1
+    assert line_of(out, "qondor connection").startswith("FAIL")
+    assert "wrong-key-4711" not in out
+
+
+def test_malformed_mapping_file_fails_naming_the_key(tmp_path, box):
+    mapping = tmp_path / "bad.yml"
+    mapping.write_text("account_codes: {VAT25: '3000'}\ninvoice_status: SENT\n")
+    code, out = run_validate(tmp_path, box, mapping)
+    assert code == 1
+    assert "invoice_status" in line_of(out, "mapping file")
+
+
+def test_queued_currency_not_enabled_in_xero_fails(tmp_path):
+    box = start(tmp_path, "dkk")
+    try:
+        item = next(i for i in box.qondor_state()["invoices"] if i.get("invoiceType") == 1)
+        dkk = {**item, "id": 99001, "invoiceNumber": "DKK-1", "currency": "DKK"}
+        box.admin(box.qondor_url, "POST", "seed", {"invoices": [dkk]})
+        code, out = run_validate(tmp_path, box, complete_mapping(tmp_path, box))
+        assert code == 1
+        assert "DKK (invoices DKK-1)" in line_of(out, "currencies")
+    finally:
+        box.stop()
