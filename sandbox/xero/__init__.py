@@ -1,0 +1,1 @@
+"""The fake Xero Accounting API (identity, accounting routes, admin)."""

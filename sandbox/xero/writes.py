@@ -1,0 +1,701 @@
+"""What a write does to the fake organisation: contacts, invoices, credit notes, payments.
+
+Each function handles ONE element in its own transaction (Xero batches are not atomic) and
+returns an `Outcome`: the stored document, or the element's validation errors.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.db import Database
+from sandbox.xero import store
+from sandbox.xero import validation as v
+from sandbox.xero.chart import BASE_CURRENCY, tax_rate
+from sandbox.xero.dates import now_ms, parse_request_date
+from sandbox.xero.totals import as_decimal, compute_totals, money
+
+CONTACT_FIELDS = (
+    "ContactNumber",
+    "AccountNumber",
+    "ContactStatus",
+    "Name",
+    "FirstName",
+    "LastName",
+    "EmailAddress",
+    "TaxNumber",
+    "Addresses",
+    "Phones",
+    "DefaultCurrency",
+    "ContactPersons",
+    "BankAccountDetails",
+    "CompanyNumber",
+    "Website",
+    "SkypeUserName",
+    "IsSupplier",
+    "IsCustomer",
+)
+DOCUMENT_FIELDS = (
+    "Type",
+    "Date",
+    "DueDate",
+    "LineAmountTypes",
+    "Reference",
+    "Url",
+    "CurrencyCode",
+    "CurrencyRate",
+    "Status",
+    "SentToContact",
+    "BrandingThemeID",
+    "ExpectedPaymentDate",
+)
+LINE_FIELDS = (
+    "LineItemID",
+    "Description",
+    "Quantity",
+    "UnitAmount",
+    "ItemCode",
+    "AccountCode",
+    "TaxType",
+    "LineAmount",
+    "DiscountRate",
+    "Tracking",
+)
+WRITABLE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
+FINAL_STATUSES = ("PAID", "VOIDED", "DELETED")
+
+
+@dataclass
+class Outcome:
+    """The result of writing one element."""
+
+    element: Any
+    doc: dict[str, Any] | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the element was stored."""
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """Invoices and credit notes differ only in these names."""
+
+    table: store.Table
+    label: str  # "Invoice" / "Credit Note"
+    short: str  # "Invoice" / "Credit Note" in "... # must be unique."
+    id_field: str
+    number_field: str
+    types: tuple[str, ...]
+    numbered_type: str  # the type whose number Xero keeps unique
+    prefix: str
+
+
+INVOICE = DocumentKind(
+    store.INVOICES,
+    "Invoice",
+    "Invoice",
+    "InvoiceID",
+    "InvoiceNumber",
+    ("ACCREC", "ACCPAY"),
+    "ACCREC",
+    "INV-",
+)
+CREDIT_NOTE = DocumentKind(
+    store.CREDIT_NOTES,
+    "Credit Note",
+    "Credit Note",
+    "CreditNoteID",
+    "CreditNoteNumber",
+    ("ACCRECCREDIT", "ACCPAYCREDIT"),
+    "ACCRECCREDIT",
+    "CN-",
+)
+
+
+def _next_number(db: Database, kind: DocumentKind) -> str:
+    key = f"xero.next.{kind.prefix}"
+    n = int(db.get_meta(key) or "0")
+    while True:
+        n += 1
+        number = f"{kind.prefix}{n:04d}"
+        if not _number_taken(db, kind, number, None):
+            db.set_meta(key, str(n))
+            return number
+
+
+def _number_column(kind: DocumentKind) -> str:
+    return "invoice_number" if kind is INVOICE else "credit_note_number"
+
+
+def _number_taken(db: Database, kind: DocumentKind, number: str, own_id: str | None) -> bool:
+    row = db.query_one(
+        f"SELECT {kind.table.id_column} AS id FROM {kind.table.name} "
+        f"WHERE {_number_column(kind)} = ? AND type = ? AND status != 'DELETED' "
+        f"AND {kind.table.id_column} != ? LIMIT 1",
+        (number, kind.numbered_type, own_id or ""),
+    )
+    return row is not None
+
+
+def _account_by_code(db: Database, code: str) -> dict[str, Any] | None:
+    return store.find_one(db, store.ACCOUNTS, "code = ?", [str(code)])
+
+
+def currency_enabled(db: Database, code: str) -> bool:
+    """Whether the organisation has a currency."""
+    return db.query_one("SELECT 1 FROM xero_currencies WHERE code = ?", (code,)) is not None
+
+
+# ---------------------------------------------------------------- contacts
+
+
+def save_contact(db: Database, element: Any, create_only: bool, by_app: bool = True) -> Outcome:
+    """Create (or with POST update, by ContactID) one contact."""
+    out = Outcome(element)
+    if not isinstance(element, dict):
+        out.errors.append("A contact must be a JSON object.")
+        return out
+    with db.write():
+        existing = None
+        contact_id = element.get("ContactID")
+        if contact_id:
+            existing = (
+                store.get(db, store.CONTACTS, contact_id) if v.valid_guid(contact_id) else None
+            )
+            if create_only and existing:
+                out.errors.append(v.CONTACT_EXISTS.format(id=contact_id))
+                return out
+            if existing is None and not create_only:
+                out.errors.append(v.CONTACT_NOT_FOUND.format(id=contact_id))
+                return out
+        doc: dict[str, Any] = dict(existing or {})
+        doc.update({k: element[k] for k in CONTACT_FIELDS if k in element})
+        if existing is None:
+            doc["ContactID"] = str(uuid.UUID(contact_id)) if contact_id else str(uuid.uuid4())
+            doc.setdefault("ContactStatus", "ACTIVE")
+            doc["_byApp"] = by_app
+        out.errors = check_contact(db, doc)
+        if out.errors:
+            return out
+        doc["UpdatedDateUTC"] = now_ms()
+        store.save(db.connection(), store.CONTACTS, [doc])
+        out.doc = doc
+    return out
+
+
+def check_contact(db: Database, doc: dict[str, Any]) -> list[str]:
+    """Xero's rules for a contact about to be stored."""
+    errors = []
+    name = doc.get("Name")
+    if not isinstance(name, str) or not name.strip():
+        errors.append(v.CONTACT_NAME_REQUIRED)
+    elif len(name) > 255:
+        errors.append(v.CONTACT_NAME_TOO_LONG)
+    status = doc.get("ContactStatus", "ACTIVE")
+    if status not in ("ACTIVE", "ARCHIVED", "GDPRREQUEST"):
+        errors.append(v.CONTACT_STATUS_INVALID)
+    elif status == "ACTIVE" and isinstance(name, str) and name.strip():
+        clash = db.query_one(
+            "SELECT 1 FROM xero_contacts WHERE name = ? AND status = 'ACTIVE' AND contact_id != ?",
+            (name.strip(), doc["ContactID"]),
+        )
+        if clash:
+            errors.append(v.CONTACT_NAME_TAKEN.format(name=name))
+    if not v.valid_email(doc.get("EmailAddress")):
+        errors.append(v.EMAIL_INVALID)
+    number = doc.get("ContactNumber")
+    if isinstance(number, str) and len(number) > 50:
+        errors.append(v.CONTACT_NUMBER_TOO_LONG)
+    currency = doc.get("DefaultCurrency")
+    if currency and not currency_enabled(db, str(currency)):
+        errors.append(v.CURRENCY_NOT_ENABLED.format(code=currency))
+    return errors
+
+
+def _resolve_contact(
+    db: Database, ref: Any, errors: list[str], by_app: bool
+) -> dict[str, Any] | None:
+    """The stored contact an invoice names (by ContactID, ContactNumber or Name); by Name
+    a missing contact is created, as Xero does."""
+    if not isinstance(ref, dict) or not any(
+        ref.get(k) for k in ("ContactID", "ContactNumber", "Name")
+    ):
+        errors.append(v.CONTACT_REQUIRED)
+        return None
+    contact = None
+    if ref.get("ContactID"):
+        if v.valid_guid(ref["ContactID"]):
+            contact = store.get(db, store.CONTACTS, ref["ContactID"])
+        if contact is None:
+            errors.append(v.CONTACT_NOT_FOUND.format(id=ref["ContactID"]))
+            return None
+    elif ref.get("ContactNumber"):
+        contact = store.find_one(db, store.CONTACTS, "contact_number = ?", [ref["ContactNumber"]])
+    if contact is None and ref.get("Name"):
+        contact = store.find_one(
+            db, store.CONTACTS, "name = ? AND status = 'ACTIVE'", [ref["Name"]]
+        )
+        if contact is None:
+            created = save_contact(
+                db, {k: ref[k] for k in CONTACT_FIELDS if k in ref}, True, by_app
+            )
+            errors.extend(created.errors)
+            contact = created.doc
+    if contact is None:
+        if not errors:
+            errors.append(v.CONTACT_REQUIRED)
+        return None
+    if contact.get("ContactStatus") == "ARCHIVED":
+        errors.append(v.CONTACT_ARCHIVED.format(name=contact.get("Name")))
+    return contact
+
+
+# ---------------------------------------------------------------- invoices and credit notes
+
+
+def save_document(
+    db: Database, kind: DocumentKind, element: Any, create_only: bool, by_app: bool = True
+) -> Outcome:
+    """Create or update one invoice or credit note, with Xero's validation and totals."""
+    out = Outcome(element)
+    if not isinstance(element, dict):
+        out.errors.append(f"An {kind.label.lower()} must be a JSON object.")
+        return out
+    with db.write():
+        existing = _find_existing(db, kind, element, create_only, out.errors)
+        if out.errors:
+            return out
+        out.errors, doc = _build_document(db, kind, element, existing, by_app)
+        if out.errors or doc is None:
+            return out
+        store.save(db.connection(), kind.table, [doc])
+        out.doc = doc
+    return out
+
+
+def _find_existing(
+    db: Database, kind: DocumentKind, element: dict[str, Any], create_only: bool, errors: list[str]
+) -> dict[str, Any] | None:
+    doc_id = element.get(kind.id_field)
+    if doc_id:
+        existing = store.get(db, kind.table, doc_id) if v.valid_guid(doc_id) else None
+        if create_only and existing:
+            errors.append(v.DOCUMENT_EXISTS.format(label=kind.label, id=doc_id))
+        elif existing is None and not create_only:
+            errors.append(v.DOCUMENT_NOT_FOUND.format(label=kind.label, id=doc_id))
+        return existing
+    number = element.get(kind.number_field)
+    if not create_only and number and element.get("Type", kind.numbered_type) == kind.numbered_type:
+        return store.find_one(
+            db,
+            kind.table,
+            f"{_number_column(kind)} = ? AND type = ? AND status != 'DELETED'",
+            [str(number), kind.numbered_type],
+        )
+    return None
+
+
+def _build_document(
+    db: Database,
+    kind: DocumentKind,
+    element: dict[str, Any],
+    existing: dict[str, Any] | None,
+    by_app: bool,
+) -> tuple[list[str], dict[str, Any] | None]:
+    errors: list[str] = []
+    old_status = existing.get("Status") if existing else None
+    if old_status in FINAL_STATUSES:
+        return [v.NOT_MODIFIABLE.format(label=kind.label)], None
+    doc: dict[str, Any] = json.loads(json.dumps(existing)) if existing else {}
+    doc.update({k: element[k] for k in DOCUMENT_FIELDS if k in element})
+    if kind.number_field in element:
+        doc[kind.number_field] = element[kind.number_field]
+    if existing is None:
+        doc[kind.id_field] = str(uuid.uuid4())
+        doc.setdefault("Status", "DRAFT")
+        doc.setdefault("LineAmountTypes", "Exclusive")
+        doc["_byApp"] = by_app
+    allocated = bool(existing) and (
+        existing.get("AmountPaid", 0)
+        or existing.get("AmountCredited", 0)
+        or existing.get("Payments")
+        or existing.get("Allocations")
+    )
+
+    if doc.get("Type") not in kind.types:
+        errors.append(v.TYPE_INVALID.format(label=kind.label, types=" or ".join(kind.types)))
+    status = doc.get("Status")
+    allowed = WRITABLE_STATUSES if existing is None else WRITABLE_STATUSES + ("VOIDED", "DELETED")
+    if status not in allowed:
+        errors.append(v.STATUS_NOT_WRITABLE.format(status=status))
+    elif existing is not None and status != old_status:
+        moves = {
+            "DRAFT": {"SUBMITTED", "AUTHORISED", "DELETED"},
+            "SUBMITTED": {"DRAFT", "AUTHORISED", "DELETED"},
+            "AUTHORISED": {"VOIDED"},
+        }
+        if status not in moves.get(old_status, set()):
+            errors.append(v.NOT_MODIFIABLE.format(label=kind.label))
+        elif status == "VOIDED" and allocated:
+            errors.append(v.HAS_ALLOCATIONS)
+    if allocated and "LineItems" in element:
+        errors.append(v.HAS_ALLOCATIONS)
+
+    contact_ref = element.get("Contact") if "Contact" in element else doc.get("Contact")
+    contact = _resolve_contact(db, contact_ref, errors, by_app)
+
+    for date_field in ("Date", "DueDate"):
+        if date_field in element:
+            raw = element[date_field]
+            parsed = parse_request_date(raw) if raw not in (None, "") else None
+            if raw not in (None, "") and parsed is None:
+                errors.append(v.DATE_INVALID.format(value=raw, field=date_field))
+            doc[date_field] = parsed
+    if doc.get("Date") is None:
+        doc["Date"] = now_ms() // 86_400_000 * 86_400_000
+    if kind is INVOICE and doc.get("DueDate") is None and status in ("SUBMITTED", "AUTHORISED"):
+        errors.append(v.DUE_DATE_REQUIRED.format(status=status))
+
+    currency = doc.get("CurrencyCode") or BASE_CURRENCY
+    doc["CurrencyCode"] = currency
+    if not currency_enabled(db, str(currency)):
+        errors.append(v.CURRENCY_NOT_ENABLED.format(code=currency))
+    amount_types = doc.get("LineAmountTypes")
+    if amount_types not in ("Exclusive", "Inclusive", "NoTax"):
+        errors.append(v.LINE_AMOUNT_TYPES_INVALID)
+    number = doc.get(kind.number_field)
+    if number is not None and len(str(number)) > 255:
+        errors.append(v.NUMBER_TOO_LONG.format(short=kind.short))
+    elif (
+        number
+        and doc.get("Type") == kind.numbered_type
+        and _number_taken(db, kind, str(number), doc[kind.id_field])
+    ):
+        errors.append(v.NUMBER_NOT_UNIQUE.format(short=kind.short))
+    if isinstance(doc.get("Reference"), str) and len(doc["Reference"]) > 255:
+        errors.append(v.REFERENCE_TOO_LONG)
+    if not v.valid_url(doc.get("Url")):
+        errors.append(v.URL_INVALID.format(value=doc.get("Url")))
+
+    if "LineItems" in element or existing is None:
+        lines = _check_lines(db, element.get("LineItems") or [], status, errors)
+    else:
+        lines = [
+            dict(line, _rate=tax_rate(line.get("TaxType", "NONE")) or 0.0)
+            for line in doc.get("LineItems", [])
+        ]
+    if not lines and status in ("SUBMITTED", "AUTHORISED"):
+        errors.append(v.LINE_ITEMS_REQUIRED.format(label=kind.label.lower(), status=status))
+    if errors:
+        return errors, None
+
+    totals = compute_totals(lines, amount_types)
+    if totals["Total"] < 0:
+        return [v.TOTAL_NEGATIVE.format(label=kind.label)], None
+    doc["LineItems"] = lines
+    doc.update(totals)
+    assert contact is not None
+    doc["Contact"] = {k: contact[k] for k in ("ContactID", "Name") if k in contact}
+    if not doc.get(kind.number_field) and doc["Type"] == kind.numbered_type:
+        doc[kind.number_field] = _next_number(db, kind)
+    doc.setdefault("Reference", "")
+    _settle_amounts(kind, doc)
+    doc["UpdatedDateUTC"] = now_ms()
+    if kind is INVOICE and doc["Type"] == "ACCREC" and not contact.get("IsCustomer"):
+        contact["IsCustomer"] = True
+        store.save(db.connection(), store.CONTACTS, [contact])
+    return [], doc
+
+
+def _check_lines(
+    db: Database, items: Any, status: str | None, errors: list[str]
+) -> list[dict[str, Any]]:
+    if not isinstance(items, list):
+        errors.append("LineItems must be a list.")
+        return []
+    lines = []
+    for item in items:
+        if not isinstance(item, dict):
+            errors.append("Each line item must be a JSON object.")
+            continue
+        line = {k: item[k] for k in LINE_FIELDS if k in item}
+        line.setdefault("LineItemID", str(uuid.uuid4()))
+        if not str(line.get("Description") or "").strip() and not line.get("ItemCode"):
+            errors.append(v.DESCRIPTION_REQUIRED)
+        for name in ("Quantity", "UnitAmount", "LineAmount", "DiscountRate"):
+            if line.get(name) is not None and as_decimal(line[name]) is None:
+                errors.append(v.NUMBER_INVALID.format(field=name))
+                line[name] = None
+        code = line.get("AccountCode")
+        account = None
+        if code in (None, ""):
+            if status in ("SUBMITTED", "AUTHORISED"):
+                errors.append(v.ACCOUNT_CODE_REQUIRED)
+        else:
+            account = _account_by_code(db, str(code))
+            if account is None:
+                errors.append(v.ACCOUNT_CODE_INVALID.format(code=code))
+            elif account.get("Status") != "ACTIVE":
+                errors.append(v.ACCOUNT_ARCHIVED.format(code=code))
+        tax_type = line.get("TaxType") or (account or {}).get("TaxType") or "NONE"
+        rate = tax_rate(tax_type)
+        if rate is None:
+            errors.append(v.TAX_TYPE_INVALID.format(code=tax_type))
+            rate = 0.0
+        line["TaxType"] = tax_type
+        line["_rate"] = rate
+        if line.get("Quantity") is None and line.get("UnitAmount") is not None:
+            line["Quantity"] = 1.0
+        lines.append(line)
+    return lines
+
+
+def _settle_amounts(kind: DocumentKind, doc: dict[str, Any]) -> None:
+    """AmountDue/AmountPaid/RemainingCredit from the total and what is applied to it."""
+    total = money(doc["Total"])
+    if kind is INVOICE:
+        paid = money(doc.get("AmountPaid", 0))
+        credited = money(doc.get("AmountCredited", 0))
+        doc["AmountPaid"] = float(paid)
+        doc["AmountCredited"] = float(credited)
+        doc["AmountDue"] = float(total - paid - credited)
+        doc.setdefault("Payments", [])
+        doc.setdefault("CreditNotes", [])
+    else:
+        applied = sum((money(a["Amount"]) for a in doc.get("Allocations", [])), money(0))
+        applied += sum((money(p["Amount"]) for p in doc.get("Payments", [])), money(0))
+        doc["RemainingCredit"] = float(total - applied)
+        doc.setdefault("Allocations", [])
+        doc.setdefault("Payments", [])
+
+
+# ---------------------------------------------------------------- payments and allocations
+
+
+def create_payment(db: Database, element: Any, by_app: bool = True) -> Outcome:
+    """Record one payment against an AUTHORISED invoice."""
+    out = Outcome(element)
+    if not isinstance(element, dict):
+        out.errors.append("A payment must be a JSON object.")
+        return out
+    errors = out.errors
+    with db.write():
+        ref = element.get("Invoice") or {}
+        invoice = None
+        if isinstance(ref, dict) and ref.get("InvoiceID"):
+            invoice = (
+                store.get(db, store.INVOICES, ref["InvoiceID"])
+                if v.valid_guid(ref["InvoiceID"])
+                else None
+            )
+        elif isinstance(ref, dict) and ref.get("InvoiceNumber"):
+            invoice = store.find_one(
+                db,
+                store.INVOICES,
+                "invoice_number = ? AND status != 'DELETED'",
+                [str(ref["InvoiceNumber"])],
+            )
+        else:
+            errors.append(v.PAYMENT_TARGET_REQUIRED)
+        if invoice is None and not errors:
+            errors.append(v.INVOICE_NOT_FOUND)
+        account = _payment_account(db, element.get("Account"), errors)
+        date = parse_request_date(element.get("Date")) if element.get("Date") else None
+        if element.get("Date") and date is None:
+            errors.append(v.DATE_INVALID.format(value=element.get("Date"), field="Date"))
+        elif not element.get("Date"):
+            errors.append(v.PAYMENT_DATE_REQUIRED)
+        amount = as_decimal(element.get("Amount"))
+        if amount is None or amount <= 0:
+            errors.append(v.PAYMENT_AMOUNT_POSITIVE)
+        if invoice is not None:
+            if invoice["Status"] != "AUTHORISED":
+                errors.append(v.PAYMENT_NOT_AUTHORISED)
+            elif amount is not None and money(amount) > money(invoice["AmountDue"]):
+                errors.append(v.PAYMENT_TOO_LARGE)
+        if errors:
+            return out
+        assert (
+            invoice is not None and account is not None and amount is not None and date is not None
+        )
+        out.doc = apply_payment(
+            db, invoice, account, money(amount), date, element.get("Reference", "")
+        )
+    return out
+
+
+def _payment_account(db: Database, ref: Any, errors: list[str]) -> dict[str, Any] | None:
+    if not isinstance(ref, dict) or not (ref.get("Code") or ref.get("AccountID")):
+        errors.append(v.PAYMENT_ACCOUNT_REQUIRED)
+        return None
+    if ref.get("AccountID"):
+        account = (
+            store.get(db, store.ACCOUNTS, ref["AccountID"])
+            if v.valid_guid(ref["AccountID"])
+            else None
+        )
+    else:
+        account = _account_by_code(db, str(ref["Code"]))
+    if account is None or account.get("Status") != "ACTIVE":
+        errors.append(
+            v.PAYMENT_ACCOUNT_INVALID.format(code=ref.get("Code") or ref.get("AccountID"))
+        )
+        return None
+    if account.get("Type") != "BANK" and not account.get("EnablePaymentsToAccount"):
+        errors.append(v.PAYMENT_ACCOUNT_TYPE)
+        return None
+    return account
+
+
+def apply_payment(
+    db: Database,
+    invoice: dict[str, Any],
+    account: dict[str, Any],
+    amount: Any,
+    date_ms: int,
+    reference: str = "",
+) -> dict[str, Any]:
+    """Store a payment and move the invoice's AmountDue/AmountPaid/Status (caller validated)."""
+    now = now_ms()
+    payment_id = str(uuid.uuid4())
+    amount = money(amount)
+    payment = {
+        "PaymentID": payment_id,
+        "Date": date_ms,
+        "Amount": float(amount),
+        "BankAmount": float(amount),
+        "CurrencyRate": 1.0,
+        "Reference": reference or "",
+        "IsReconciled": False,
+        "Status": "AUTHORISED",
+        "PaymentType": "ACCRECPAYMENT" if invoice.get("Type") == "ACCREC" else "ACCPAYPAYMENT",
+        "Account": {"AccountID": account["AccountID"], "Code": account.get("Code")},
+        "Invoice": {
+            "InvoiceID": invoice["InvoiceID"],
+            "InvoiceNumber": invoice.get("InvoiceNumber", ""),
+            "Type": invoice.get("Type"),
+            "CurrencyCode": invoice.get("CurrencyCode"),
+            "Contact": invoice.get("Contact", {}),
+        },
+        "UpdatedDateUTC": now,
+    }
+    invoice["AmountPaid"] = float(money(invoice.get("AmountPaid", 0)) + amount)
+    invoice["AmountDue"] = float(money(invoice["AmountDue"]) - amount)
+    invoice.setdefault("Payments", []).append(
+        {
+            "PaymentID": payment_id,
+            "Date": date_ms,
+            "Amount": float(amount),
+            "Reference": reference or "",
+            "CurrencyRate": 1.0,
+        }
+    )
+    if money(invoice["AmountDue"]) == 0:
+        invoice["Status"] = "PAID"
+        invoice["FullyPaidOnDate"] = date_ms
+    invoice["UpdatedDateUTC"] = now
+    with db.write() as conn:
+        store.save(conn, store.PAYMENTS, [payment])
+        store.save(conn, store.INVOICES, [invoice])
+    return payment
+
+
+def allocate_credit(db: Database, credit_note_id: str, element: Any) -> Outcome:
+    """Allocate part of an AUTHORISED credit note to an AUTHORISED invoice."""
+    out = Outcome(element)
+    errors = out.errors
+    if not isinstance(element, dict):
+        errors.append("An allocation must be a JSON object.")
+        return out
+    with db.write() as conn:
+        note = (
+            store.get(db, store.CREDIT_NOTES, credit_note_id)
+            if v.valid_guid(credit_note_id)
+            else None
+        )
+        if note is None:
+            errors.append(v.DOCUMENT_NOT_FOUND.format(label="Credit Note", id=credit_note_id))
+            return out
+        ref = element.get("Invoice") or {}
+        invoice = None
+        if isinstance(ref, dict) and ref.get("InvoiceID") and v.valid_guid(ref["InvoiceID"]):
+            invoice = store.get(db, store.INVOICES, ref["InvoiceID"])
+        if invoice is None:
+            errors.append(v.INVOICE_NOT_FOUND)
+        amount = as_decimal(element.get("Amount"))
+        if amount is None or amount <= 0:
+            errors.append(v.ALLOCATION_AMOUNT_POSITIVE)
+        date = parse_request_date(element.get("Date")) if element.get("Date") else note["Date"]
+        if date is None:
+            errors.append(v.DATE_INVALID.format(value=element.get("Date"), field="Date"))
+        if note.get("Status") != "AUTHORISED":
+            errors.append(v.ALLOCATION_NOT_AUTHORISED)
+        if invoice is not None:
+            if invoice.get("Status") != "AUTHORISED":
+                errors.append(v.ALLOCATION_INVOICE_STATUS)
+            if invoice.get("CurrencyCode") != note.get("CurrencyCode"):
+                errors.append(v.ALLOCATION_CURRENCY)
+        if amount is not None and amount > 0:
+            if money(amount) > money(note.get("RemainingCredit", 0)):
+                errors.append(v.ALLOCATION_OVER_CREDIT)
+            if invoice is not None and money(amount) > money(invoice.get("AmountDue", 0)):
+                errors.append(v.ALLOCATION_OVER_DUE)
+        if errors:
+            return out
+        assert invoice is not None and amount is not None and date is not None
+        amount = money(amount)
+        now = now_ms()
+        allocation_id = str(uuid.uuid4())
+        note.setdefault("Allocations", []).append(
+            {
+                "AllocationID": allocation_id,
+                "Amount": float(amount),
+                "Date": date,
+                "Invoice": {
+                    "InvoiceID": invoice["InvoiceID"],
+                    "InvoiceNumber": invoice.get("InvoiceNumber", ""),
+                },
+            }
+        )
+        note["RemainingCredit"] = float(money(note["RemainingCredit"]) - amount)
+        if money(note["RemainingCredit"]) == 0:
+            note["Status"] = "PAID"
+            note["FullyPaidOnDate"] = date
+        note["UpdatedDateUTC"] = now
+        invoice["AmountCredited"] = float(money(invoice.get("AmountCredited", 0)) + amount)
+        invoice["AmountDue"] = float(money(invoice["AmountDue"]) - amount)
+        invoice.setdefault("CreditNotes", []).append(
+            {
+                "CreditNoteID": note["CreditNoteID"],
+                "CreditNoteNumber": note.get("CreditNoteNumber", ""),
+                "AppliedAmount": float(amount),
+                "Date": date,
+                "Total": note.get("Total"),
+            }
+        )
+        if money(invoice["AmountDue"]) == 0:
+            invoice["Status"] = "PAID"
+            invoice["FullyPaidOnDate"] = date
+        invoice["UpdatedDateUTC"] = now
+        store.save(conn, store.CREDIT_NOTES, [note])
+        store.save(conn, store.INVOICES, [invoice])
+        out.doc = {
+            "AllocationID": allocation_id,
+            "Amount": float(amount),
+            "Date": date,
+            "Invoice": {
+                "InvoiceID": invoice["InvoiceID"],
+                "InvoiceNumber": invoice.get("InvoiceNumber", ""),
+            },
+            "CreditNote": {
+                "CreditNoteID": note["CreditNoteID"],
+                "CreditNoteNumber": note.get("CreditNoteNumber", ""),
+            },
+        }
+    return out
