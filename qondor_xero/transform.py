@@ -17,10 +17,10 @@ from qondor_xero.contacts import (
     tax_key,
 )
 from qondor_xero.mapping import CUSTOM_FIELDS, Mapping
+from qondor_xero.qondor.contract import INVOICE_KINDS
 
 CARD_PAYMENT = "card_payment"
 CREDIT_NOTE = "credit_note"
-INVOICE_KINDS = {1: "offer", 2: "form", 3: "booking", 4: CARD_PAYMENT, 5: CREDIT_NOTE}
 NUMBER_MAX = 255
 REFERENCE_MAX = 255
 CENT = Decimal("0.01")

@@ -1,0 +1,112 @@
+"""What a run did: counters, progress lines while paced, the end-of-run table and JSON line."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+PROGRESS_EVERY_SECONDS = 5.0
+
+# (group, outcome) rows of the summary table, in print order.
+ROWS = (
+    ("contacts", ("matched", "created", "updated", "failed")),
+    # Xero's upsert does not say whether it created or updated: "saved" is either.
+    ("invoices", ("saved", "unchanged", "failed")),
+    ("credit_notes", ("created", "updated", "unchanged", "failed")),
+    ("payments", ("created", "failed")),
+    ("allocations", ("created", "failed")),
+    ("qondor", ("processed", "failed", "refused")),
+)
+
+
+@dataclass
+class Report:
+    """Counters of one run and the clock it started on."""
+
+    dry_run: bool = False
+    started: float = field(default_factory=time.monotonic)
+    counts: Counter[str] = field(default_factory=Counter)
+    items_received: int = 0
+    items_done: int = 0
+    _last_progress: float = field(default_factory=time.monotonic)
+
+    def add(self, group: str, outcome: str, n: int = 1) -> None:
+        """Count `n` objects of `group` (contacts, invoices, ...) ending in `outcome`."""
+        if n:
+            self.counts[f"{group}.{outcome}"] += n
+
+    def get(self, group: str, outcome: str) -> int:
+        """The count of `group` objects ending in `outcome`."""
+        return self.counts[f"{group}.{outcome}"]
+
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return time.monotonic() - self.started
+
+    def progress_line(self, xero_calls: int, qondor_calls: int) -> str:
+        """One line: items done of received, calls used, estimated time left."""
+        elapsed = self.elapsed()
+        left = self.items_received - self.items_done
+        eta = ""
+        if self.items_done and left > 0:
+            eta = f", about {_duration(elapsed / self.items_done * left)} left"
+        return (
+            f"progress: {self.items_done}/{self.items_received} items done, "
+            f"Xero calls {xero_calls}, Qondor calls {qondor_calls}, "
+            f"elapsed {_duration(elapsed)}{eta}"
+        )
+
+    def progress_due(self) -> bool:
+        """Whether a progress line is due (every few seconds)."""
+        now = time.monotonic()
+        if now - self._last_progress >= PROGRESS_EVERY_SECONDS:
+            self._last_progress = now
+            return True
+        return False
+
+    def summary(self, xero_calls: Counter[str], qondor_calls: Counter[str]) -> dict[str, Any]:
+        """The run's outcome as one JSON-ready dict."""
+        result: dict[str, Any] = {"event": "target-xero summary", "dry_run": self.dry_run}
+        for group, outcomes in ROWS:
+            result[group] = {o: self.get(group, o) for o in outcomes}
+        result["items"] = {"received": self.items_received, "done": self.items_done}
+        result["api_calls"] = {
+            "xero": sum(xero_calls.values()),
+            "qondor": sum(qondor_calls.values()),
+            "xero_by_endpoint": dict(sorted(xero_calls.items())),
+            "qondor_by_endpoint": dict(sorted(qondor_calls.items())),
+        }
+        result["elapsed_s"] = round(self.elapsed(), 2)
+        return result
+
+    def write_summary(self, out: TextIO, summary: dict[str, Any]) -> None:
+        """Print the summary as a table, then as one JSON line."""
+        title = "target-xero summary" + (" (dry run: nothing was written)" if self.dry_run else "")
+        verb = "would be " if self.dry_run else ""
+        lines = [title]
+        for group, outcomes in ROWS:
+            cells = ", ".join(f"{verb}{o} {summary[group][o]}" for o in outcomes)
+            lines.append(f"  {group.replace('_', ' '):<13} {cells}")
+        calls = summary["api_calls"]
+        lines.append(f"  {'API calls':<13} Xero {calls['xero']}, Qondor {calls['qondor']}")
+        for name, count in calls["xero_by_endpoint"].items():
+            lines.append(f"  {'':<13}   {name}: {count}")
+        lines.append(f"  {'elapsed':<13} {_duration(summary['elapsed_s'])}")
+        out.write("\n".join(lines) + "\n")
+        out.write(json.dumps(summary, sort_keys=False) + "\n")
+        out.flush()
+
+
+def _duration(seconds: float) -> str:
+    """`75.2` → `1m15s`."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

@@ -1,0 +1,292 @@
+"""One target-xero run: the clients, the mapping, the customer registry, and what each item became."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from qondor_xero.mapping import Mapping, load_mapping
+from qondor_xero.qondor import (
+    QondorAuthError,
+    QondorClient,
+    QondorError,
+    QondorRateLimited,
+    QondorServerError,
+)
+from qondor_xero.transform import (
+    CREDIT_NOTE,
+    booker_keys,
+    booker_to_contact,
+    customer_keys,
+    customer_to_contact,
+    failure_message,
+    is_booker_item,
+    item_label,
+)
+from qondor_xero.xero import (
+    XeroAuthError,
+    XeroClient,
+    XeroError,
+    XeroRateLimited,
+    XeroServerError,
+    XeroTenantError,
+    XeroValidationError,
+)
+from target_xero.contacts import ContactResolver, WantedContact
+from target_xero.report import Report
+
+logger = logging.getLogger("target-xero")
+
+# Faults no item can be blamed for: stop the run, mark nothing Failed, keep the queue for next time.
+SYSTEMIC = (
+    XeroAuthError,
+    XeroTenantError,
+    XeroRateLimited,
+    XeroServerError,
+    QondorAuthError,
+    QondorRateLimited,
+    QondorServerError,
+)
+
+
+class RunStopped(SystemExit):
+    """A systemic fault stopped the run; the message is one line for the operator."""
+
+
+@dataclass
+class Outcome:
+    """How one Qondor item ended: processed with a Xero id, or failed with a message."""
+
+    item: dict[str, Any]
+    xero_id: str | None = None
+    error: str | None = None
+
+
+class SyncRun:
+    """Shared by the sinks of one target run: clients, mapping, contacts, counters."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.dry_run = bool(config.get("dry_run", False))
+        self.acknowledge_items = bool(config.get("acknowledge", True)) and not self.dry_run
+        self.mapping: Mapping = load_mapping(config["mapping_file"])
+        self.report = Report(dry_run=self.dry_run)
+        self.customers: dict[int, dict[str, Any]] = {}
+        self.invoices_seen: dict[str, dict[str, Any]] = {}  # InvoiceNumber → what Xero holds
+        self._xero: XeroClient | None = None
+        self._qondor: QondorClient | None = None
+        self._resolver: ContactResolver | None = None
+        self._currencies: set[str] | None = None
+        self._contacts_prepared = False
+
+    # ---------------------------------------------------------------- clients
+
+    @property
+    def xero(self) -> XeroClient:
+        """The Xero client, created on first use."""
+        if self._xero is None:
+            c = self.config
+            self._xero = XeroClient(
+                c["api_url"],
+                c["identity_url"],
+                c["client_id"],
+                c["client_secret"],
+                tenant_id=c.get("tenant_id") or None,
+                token_store=c.get("token_store") or None,
+                refresh_token=c.get("refresh_token") or None,
+            )
+        return self._xero
+
+    @property
+    def qondor(self) -> QondorClient:
+        """The Qondor client for acknowledgements, created on first use."""
+        if self._qondor is None:
+            url, key = self.config.get("qondor_api_url"), self.config.get("qondor_api_key")
+            if not url or not key:
+                raise RunStopped(
+                    "target-xero: acknowledge is on but qondor_api_url or qondor_api_key is not set"
+                )
+            self._qondor = QondorClient(url, key)
+        return self._qondor
+
+    @property
+    def contacts(self) -> ContactResolver:
+        """The run's contact resolver."""
+        if self._resolver is None:
+            self._resolver = ContactResolver(self.xero, self.report, self.dry_run, self.tick)
+        return self._resolver
+
+    @property
+    def currencies(self) -> set[str]:
+        """Currency codes enabled in Xero (read once)."""
+        if self._currencies is None:
+            self._currencies = {c["Code"] for c in self.xero.get_currencies() if c.get("Code")}
+            self.tick()
+        return self._currencies
+
+    def xero_calls(self) -> int:
+        """Xero calls so far."""
+        return sum(self._xero.calls.values()) if self._xero else 0
+
+    def qondor_calls(self) -> int:
+        """Qondor calls so far."""
+        return sum(self._qondor.calls.values()) if self._qondor else 0
+
+    def tick(self) -> None:
+        """Log progress when a few seconds have passed since the last line."""
+        if self.report.progress_due():
+            logger.info(self.report.progress_line(self.xero_calls(), self.qondor_calls()))
+
+    # ---------------------------------------------------------------- contacts
+
+    def add_customer(self, customer: dict[str, Any]) -> None:
+        """Keep a customer record until the items that name it arrive."""
+        self.customers[int(customer["id"])] = customer
+
+    def customer_of(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        """The full customer record of an item, else the short one embedded in it."""
+        customer_id = item.get("customerId") or (item.get("customer") or {}).get("id")
+        if customer_id is not None and int(customer_id) in self.customers:
+            return self.customers[int(customer_id)]
+        return item.get("customer")
+
+    def wanted_contact(self, item: dict[str, Any]) -> WantedContact | None:
+        """The contact an item needs, or None when it has nothing to match by."""
+        if is_booker_item(item):
+            booker = item.get("booker") or {}
+            keys = booker_keys(booker)
+            if keys is None:
+                return None
+            payload = booker_to_contact(booker, item.get("currency"))
+            return WantedContact(keys, payload, keys.email or keys.contact_number, ("email",))
+        customer = self.customer_of(item)
+        if not customer or "id" not in customer:
+            return None
+        return self._wanted_customer(customer)
+
+    def _wanted_customer(self, customer: dict[str, Any]) -> WantedContact | None:
+        """The contact a customer needs."""
+        keys = customer_keys(customer)
+        if not keys.tax_keys and not keys.email:
+            return None
+        payload = customer_to_contact(customer)
+        if not payload.get("Name"):
+            return None
+        qualifier = (
+            (customer.get("organisationNumber") or "").strip()
+            or (customer.get("vatNumber") or "").strip()
+            or keys.email
+            or keys.contact_number
+        )
+        return WantedContact(keys, payload, qualifier, self.mapping.contact_match)
+
+    def prepare_contacts(self) -> None:
+        """Before the first item batch: resolve every customer received so far, in bulk."""
+        if self._contacts_prepared:
+            return
+        self._contacts_prepared = True
+        wanted = [w for c in self.customers.values() if (w := self._wanted_customer(c))]
+        if wanted:
+            self.contacts.resolve(wanted)
+
+    def remember_invoice(self, invoice: dict[str, Any]) -> None:
+        """Keep what credit notes need to know about an invoice in Xero (small, per number)."""
+        self.invoices_seen[invoice.get("InvoiceNumber") or ""] = {
+            k: invoice.get(k)
+            for k in (
+                "InvoiceID",
+                "InvoiceNumber",
+                "Status",
+                "AmountDue",
+                "CurrencyCode",
+                "DateString",
+                "Date",
+            )
+        }
+
+    # ---------------------------------------------------------------- acknowledgement
+
+    def acknowledge(self, outcomes: list[Outcome]) -> None:
+        """One Qondor call per item: SetAsProcessed with the Xero id, or SetAsFailed with why."""
+        for outcome in outcomes:
+            item, label = outcome.item, item_label(outcome.item)
+            group = "credit_notes" if outcome.item.get("invoiceKind") == CREDIT_NOTE else "invoices"
+            if outcome.error is not None:
+                self.report.add(group, "failed")
+                logger.warning("%s failed: %s", label, outcome.error)
+            self.report.items_done += 1
+            if self.dry_run:
+                if outcome.error is not None:
+                    logger.info("plan: mark %s Failed in Qondor: %s", label, outcome.error)
+                continue
+            if not self.acknowledge_items:
+                continue
+            try:
+                if outcome.error is not None:
+                    self.qondor.set_as_failed(int(item["id"]), outcome.error)
+                    self.report.add("qondor", "failed")
+                else:
+                    self.qondor.set_as_processed(int(item["id"]), str(outcome.xero_id))
+                    self.report.add("qondor", "processed")
+            except SYSTEMIC:
+                raise
+            except QondorError as exc:
+                self.report.add("qondor", "refused")
+                logger.warning("Qondor refused the acknowledgement of %s: %s", label, exc)
+            self.tick()
+
+    # ---------------------------------------------------------------- the end
+
+    def finish(self, out: Any = None) -> dict[str, Any]:
+        """Print the summary table and JSON line on stderr; return the summary."""
+        xero_calls = self._xero.calls if self._xero else {}
+        qondor_calls = self._qondor.calls if self._qondor else {}
+        summary = self.report.summary(xero_calls, qondor_calls)  # type: ignore[arg-type]
+        self.report.write_summary(out or sys.stderr, summary)
+        return summary
+
+
+def failed(item: dict[str, Any], problems: list[str]) -> Outcome:
+    """An Outcome for an item that cannot go to Xero."""
+    return Outcome(item, error=failure_message(problems))
+
+
+def xero_refusal(item: dict[str, Any], errors: list[str]) -> str:
+    """The failure message for an item Xero refused, in Xero's own words."""
+    text = "; ".join(dict.fromkeys(" ".join(e.split()) for e in errors)) or "no reason given"
+    return failure_message([f"{item_label(item)}: Xero refused it: {text}"])
+
+
+@contextmanager
+def stop_on_systemic(run: SyncRun) -> Iterator[None]:
+    """Turn a systemic fault into a clean stop: summary, one line, exit status 1."""
+    try:
+        yield
+    except SYSTEMIC as exc:
+        run.finish()
+        raise RunStopped(
+            f"target-xero stopped, nothing was marked Failed: {_one_line(exc)}"
+        ) from None
+    except XeroValidationError as exc:
+        # A refused read is our bug or a setting, not the item's fault: stop the same way.
+        run.finish()
+        raise RunStopped(
+            f"target-xero stopped, nothing was marked Failed: {_one_line(exc)}"
+        ) from None
+    except XeroError as exc:
+        run.finish()
+        raise RunStopped(
+            f"target-xero stopped, nothing was marked Failed: {_one_line(exc)}"
+        ) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line."""
+    return " ".join(str(exc).split())
+
+
+Step = Callable[[], None]

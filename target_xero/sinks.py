@@ -1,0 +1,379 @@
+"""What target-xero does with a batch: customers are kept, invoices and credit notes go to Xero."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from singer_sdk.sinks import BatchSink
+
+from qondor_xero.transform import (
+    CARD_PAYMENT,
+    card_payment,
+    check_item,
+    credit_allocation,
+    credit_note_to_xero,
+    invoice_to_xero,
+    item_label,
+)
+from qondor_xero.xero import WriteResult, XeroValidationError
+from qondor_xero.xero import where as w
+from target_xero.run import Outcome, SyncRun, failed, stop_on_systemic, xero_refusal
+
+logger = logging.getLogger("target-xero")
+
+BATCH_ITEMS = 500  # items per drain: contacts and payments for them are written together
+WRITE_CHUNK = 50  # Xero's elements per write
+# Xero's words for an invoice it will not change (PAID, VOIDED, or with payments allocated).
+NOT_MODIFIABLE = ("not of valid status for modification", "cannot be edited", "allocated to it")
+FINAL_STATUSES = ("PAID", "VOIDED", "DELETED")
+
+
+def _date(value: Any) -> str:
+    """YYYY-MM-DD from a date, datetime or string."""
+    return value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)[:10]
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """The record with dates as plain strings (the SDK may have parsed them)."""
+    return {
+        k: _date(v) if k in ("invoiceDate", "dueDate") and v is not None else v
+        for k, v in item.items()
+    }
+
+
+class XeroSink(BatchSink):
+    """Base of the target's sinks: one shared run, batches of BATCH_ITEMS."""
+
+    MAX_SIZE_DEFAULT = BATCH_ITEMS
+
+    @property
+    def run(self) -> SyncRun:
+        """The run shared by every sink of this target."""
+        return self._target.run  # type: ignore[attr-defined]
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Queue the record for its batch and count it as received."""
+        self.run.report.items_received += 1
+        super().process_record(record, context)
+
+    def process_batch(self, context: dict) -> None:
+        """Send the batch; a systemic fault stops the run cleanly."""
+        items = [_plain(r) for r in context.get("records", [])]
+        context["records"] = []
+        with stop_on_systemic(self.run):
+            self.run.prepare_contacts()
+            self.send(items)
+
+    def send(self, items: list[dict[str, Any]]) -> None:
+        """Write the items to Xero and acknowledge each in Qondor."""
+        raise NotImplementedError
+
+    def checked(self, items: list[dict[str, Any]]) -> tuple[list[Outcome], list[tuple[dict, str]]]:
+        """Check items and resolve their contacts: (failed outcomes, [(item, ContactID)])."""
+        run = self.run
+        outcomes: list[Outcome] = []
+        passing: list[dict[str, Any]] = []
+        currencies = run.currencies
+        for item in items:
+            problems = check_item(item, run.mapping, currencies, run.customer_of(item))
+            if problems:
+                outcomes.append(failed(item, problems))
+            else:
+                passing.append(item)
+        wanted = {id(i): run.wanted_contact(i) for i in passing}
+        run.contacts.resolve([x for x in wanted.values() if x is not None])
+        ready: list[tuple[dict, str]] = []
+        for item in passing:
+            want = wanted[id(item)]
+            contact_id, why = run.contacts.contact_id(want.keys) if want else (None, None)
+            if contact_id:
+                ready.append((item, contact_id))
+            else:
+                outcomes.append(failed(item, [f"{item_label(item)}: {why or 'no contact'}"]))
+        return outcomes, ready
+
+
+class CustomersSink(XeroSink):
+    """Keeps customers in the run's registry; their contacts are resolved with the first items."""
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Register the customer (nothing is written for a customer alone)."""
+        self.run.add_customer(record)
+
+    def process_batch(self, context: dict) -> None:
+        """Nothing to do: customers were registered as they arrived."""
+
+
+class InvoicesSink(XeroSink):
+    """Offer, form, booking and card-payment invoices: upsert, pay card payments, acknowledge."""
+
+    def send(self, items: list[dict[str, Any]]) -> None:
+        """Upsert the batch's invoices in chunks of 50, then pay and acknowledge."""
+        run = self.run
+        outcomes, ready = self.checked(items)
+        for start in range(0, len(ready), WRITE_CHUNK):
+            outcomes += self._upsert(ready[start : start + WRITE_CHUNK])
+            run.tick()
+        run.acknowledge(outcomes)
+
+    def _upsert(self, chunk: list[tuple[dict, str]]) -> list[Outcome]:
+        """Save one chunk of invoices; pay the card payments among them."""
+        run = self.run
+        payloads = [invoice_to_xero(item, run.mapping, contact) for item, contact in chunk]
+        if run.dry_run:
+            return [
+                self._plan(item, payload)
+                for (item, _c), payload in zip(chunk, payloads, strict=True)
+            ]
+        try:
+            results = run.xero.save_invoices(payloads)
+        except XeroValidationError as exc:
+            return [
+                Outcome(item, error=xero_refusal(item, exc.messages or [str(exc)]))
+                for item, _ in chunk
+            ]
+        outcomes: dict[int, Outcome] = {}
+        final: list[int] = []
+        to_pay: list[tuple[int, dict[str, Any]]] = []
+        for n, ((item, _contact), result) in enumerate(zip(chunk, results, strict=True)):
+            if result.ok and result.obj:
+                invoice = result.obj
+                run.remember_invoice(invoice)
+                outcomes[n] = Outcome(item, xero_id=invoice["InvoiceID"])
+                run.report.add("invoices", "saved")
+                if item.get("invoiceKind") == CARD_PAYMENT:
+                    payment = card_payment(
+                        invoice, run.mapping.card_payment_account, _date(item["invoiceDate"])
+                    )
+                    if payment:
+                        to_pay.append((n, payment))
+            elif any(phrase in e for e in result.errors for phrase in NOT_MODIFIABLE):
+                final.append(n)
+            else:
+                outcomes[n] = Outcome(item, error=xero_refusal(item, result.errors))
+        if final:
+            outcomes.update(self._already_final(chunk, final))
+        if to_pay:
+            self._pay(chunk, to_pay, outcomes)
+        return [outcomes[n] for n in sorted(outcomes)]
+
+    def _plan(self, item: dict[str, Any], payload: dict[str, Any]) -> Outcome:
+        """Dry run: log the invoice that would be written."""
+        logger.info(
+            "plan: upsert invoice %s (%s, %s %s, %d lines) for contact %s%s",
+            payload["InvoiceNumber"],
+            payload["Status"],
+            payload["CurrencyCode"],
+            item.get("totalInclVat"),
+            len(payload["LineItems"]),
+            payload["Contact"]["ContactID"],
+            ", then pay it" if item.get("invoiceKind") == CARD_PAYMENT else "",
+        )
+        self.run.report.add("invoices", "saved")
+        return Outcome(item, xero_id="dry-run")
+
+    def _already_final(
+        self, chunk: list[tuple[dict, str]], indexes: list[int]
+    ) -> dict[int, Outcome]:
+        """Invoices Xero will not modify (PAID, VOIDED): already done; find their InvoiceIDs."""
+        numbers = {str(chunk[n][0]["invoiceNumber"]).strip(): n for n in indexes}
+        found: dict[str, dict[str, Any]] = {}
+        for invoice in self.run.xero.iter_invoices(
+            invoice_numbers=list(numbers), summary_only=True
+        ):
+            if invoice.get("Type", "ACCREC") == "ACCREC":
+                found.setdefault(invoice.get("InvoiceNumber"), invoice)
+        outcomes = {}
+        run = self.run
+        for number, n in numbers.items():
+            item = chunk[n][0]
+            invoice = found.get(number)
+            if invoice:
+                run.remember_invoice(invoice)
+                run.report.add("invoices", "unchanged")
+                logger.info(
+                    "%s is %s in Xero: left as it is", item_label(item), invoice.get("Status")
+                )
+                outcomes[n] = Outcome(item, xero_id=invoice["InvoiceID"])
+            else:
+                outcomes[n] = Outcome(
+                    item,
+                    error=xero_refusal(
+                        item, [f"Invoice {number} not of valid status for modification"]
+                    ),
+                )
+        return outcomes
+
+    def _pay(
+        self,
+        chunk: list[tuple[dict, str]],
+        to_pay: list[tuple[int, dict[str, Any]]],
+        outcomes: dict[int, Outcome],
+    ) -> None:
+        """Pay card-payment invoices in one PUT /Payments (≤ 50)."""
+        run = self.run
+        try:
+            results = run.xero.create_payments([p for _n, p in to_pay])
+        except XeroValidationError as exc:
+            results = [WriteResult(False, None, exc.messages or [str(exc)], p) for _n, p in to_pay]
+        for (n, payment), result in zip(to_pay, results, strict=True):
+            item = chunk[n][0]
+            if result.ok:
+                run.report.add("payments", "created")
+                number = str(item["invoiceNumber"]).strip()
+                if number in run.invoices_seen:
+                    run.invoices_seen[number].update(Status="PAID", AmountDue=0)
+            else:
+                run.report.add("payments", "failed")
+                invoice_id = payment["Invoice"]["InvoiceID"]
+                outcomes[n] = Outcome(
+                    item,
+                    error=xero_refusal(
+                        item,
+                        [
+                            f"the invoice is in Xero ({invoice_id}) but the card payment was refused: "
+                            + "; ".join(result.errors)
+                        ],
+                    ),
+                )
+
+
+class CreditNotesSink(XeroSink):
+    """Credit notes: upsert safely by number, allocate to the credited invoice, acknowledge."""
+
+    def process_batch(self, context: dict) -> None:
+        """Write pending invoices first, so credit notes can be allocated to them."""
+        self._target.drain_stream("invoices")  # type: ignore[attr-defined]
+        super().process_batch(context)
+
+    def send(self, items: list[dict[str, Any]]) -> None:
+        """Upsert the batch's credit notes, allocate them, acknowledge each."""
+        run = self.run
+        outcomes, ready = self.checked(items)
+        for start in range(0, len(ready), WRITE_CHUNK):
+            outcomes += self._upsert(ready[start : start + WRITE_CHUNK])
+            run.tick()
+        run.acknowledge(outcomes)
+
+    def _existing(self, numbers: list[str]) -> dict[str, dict[str, Any]]:
+        """Credit notes already in Xero with these numbers (one GET per ~40 numbers)."""
+        found: dict[str, dict[str, Any]] = {}
+        conditions = [w.eq("CreditNoteNumber", n) for n in numbers]
+        for start in range(0, len(conditions), 40):
+            clause = w.and_(w.eq("Type", "ACCRECCREDIT"), w.or_(*conditions[start : start + 40]))
+            for note in self.run.xero.iter_credit_notes(where=clause):
+                if note.get("Status") != "DELETED":
+                    found.setdefault(note.get("CreditNoteNumber"), note)
+        return found
+
+    def _upsert(self, chunk: list[tuple[dict, str]]) -> list[Outcome]:
+        """Save one chunk of credit notes (new or still DRAFT), then allocate."""
+        run = self.run
+        payloads = [credit_note_to_xero(item, run.mapping, contact) for item, contact in chunk]
+        existing = self._existing([p["CreditNoteNumber"] for p in payloads])
+        outcomes: dict[int, Outcome] = {}
+        notes: dict[int, dict[str, Any]] = {}
+        send: list[int] = []
+        for n, ((item, _c), payload) in enumerate(zip(chunk, payloads, strict=True)):
+            old = existing.get(payload["CreditNoteNumber"])
+            if old and old.get("Status") not in ("DRAFT", "SUBMITTED"):
+                run.report.add("credit_notes", "unchanged")
+                notes[n] = old
+                outcomes[n] = Outcome(item, xero_id=old["CreditNoteID"])
+                continue
+            if old:
+                payload["CreditNoteID"] = old["CreditNoteID"]
+            send.append(n)
+        if run.dry_run:
+            for n in send:
+                item, payload = chunk[n][0], payloads[n]
+                verb = "update" if "CreditNoteID" in payload else "create"
+                logger.info(
+                    "plan: %s credit note %s (%s %s) crediting %s",
+                    verb,
+                    payload["CreditNoteNumber"],
+                    payload["CurrencyCode"],
+                    item.get("totalInclVat"),
+                    item.get("creditedInvoiceNumber") or "no invoice",
+                )
+                run.report.add("credit_notes", "updated" if verb == "update" else "created")
+                outcomes[n] = Outcome(item, xero_id="dry-run")
+            return [outcomes[n] for n in sorted(outcomes)]
+        if send:
+            try:
+                results = run.xero.save_credit_notes([payloads[n] for n in send])
+            except XeroValidationError as exc:
+                results = [
+                    WriteResult(False, None, exc.messages or [str(exc)], payloads[n]) for n in send
+                ]
+            for n, result in zip(send, results, strict=True):
+                item = chunk[n][0]
+                if result.ok and result.obj:
+                    notes[n] = result.obj
+                    run.report.add(
+                        "credit_notes", "updated" if "CreditNoteID" in payloads[n] else "created"
+                    )
+                    outcomes[n] = Outcome(item, xero_id=result.obj["CreditNoteID"])
+                else:
+                    outcomes[n] = Outcome(item, error=xero_refusal(item, result.errors))
+        self._allocate(chunk, notes)
+        return [outcomes[n] for n in sorted(outcomes)]
+
+    def _allocate(self, chunk: list[tuple[dict, str]], notes: dict[int, dict[str, Any]]) -> None:
+        """Allocate each credit note to the invoice it credits when that has an amount due."""
+        run = self.run
+        wanted = {
+            n: str(chunk[n][0].get("creditedInvoiceNumber") or "").strip()
+            for n, note in notes.items()
+            if note.get("Status") == "AUTHORISED" and chunk[n][0].get("creditedInvoiceNumber")
+        }
+        missing = [x for x in dict.fromkeys(wanted.values()) if x and x not in run.invoices_seen]
+        if missing:
+            for invoice in run.xero.iter_invoices(invoice_numbers=missing, summary_only=True):
+                if (
+                    invoice.get("Type", "ACCREC") == "ACCREC"
+                    and invoice.get("InvoiceNumber") not in run.invoices_seen
+                ):
+                    run.remember_invoice(invoice)
+        for n, number in wanted.items():
+            invoice = run.invoices_seen.get(number)
+            note = notes[n]
+            if not invoice:
+                continue
+            allocation = credit_allocation(
+                note,
+                invoice,
+                max(
+                    _date(note.get("DateString") or chunk[n][0]["invoiceDate"]), _xero_day(invoice)
+                ),
+            )
+            if not allocation:
+                continue
+            result = run.xero.allocate_credit_note(note["CreditNoteID"], [allocation])
+            run.tick()
+            if result.ok:
+                run.report.add("allocations", "created")
+                invoice["AmountDue"] = float(invoice.get("AmountDue") or 0) - allocation["Amount"]
+                if invoice["AmountDue"] <= 0:
+                    invoice["Status"] = "PAID"
+            else:
+                run.report.add("allocations", "failed")
+                logger.warning(
+                    "%s is in Xero but could not be allocated to invoice %s: %s",
+                    item_label(chunk[n][0]),
+                    number,
+                    "; ".join(result.errors),
+                )
+
+
+def _xero_day(invoice: dict[str, Any]) -> str:
+    """An invoice's date as YYYY-MM-DD, from DateString or /Date()/."""
+    if invoice.get("DateString"):
+        return str(invoice["DateString"])[:10]
+    value = invoice.get("Date")
+    if isinstance(value, str) and value.startswith("/Date("):
+        from qondor_xero.xero import parse_xero_date
+
+        return parse_xero_date(value).date().isoformat()
+    return str(value or "")[:10]

@@ -1,0 +1,136 @@
+"""target-xero: settings and sink routing (what a batch becomes is in sinks.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from singer_sdk import typing as th
+from singer_sdk.sinks import Sink
+from singer_sdk.target_base import Target
+
+from qondor_xero.mapping import MappingError
+from target_xero.run import RunStopped, SyncRun
+from target_xero.sinks import CreditNotesSink, CustomersSink, InvoicesSink
+
+SINKS: dict[str, type[Sink]] = {
+    "customers": CustomersSink,
+    "invoices": InvoicesSink,
+    "credit_notes": CreditNotesSink,
+}
+
+
+class TargetXero(Target):
+    """Upserts Qondor's customers, invoices and credit notes into Xero and acknowledges each in Qondor."""
+
+    name = "target-xero"
+    # One paced Xero client and ordered streams: drain one sink at a time.
+    max_parallelism = 1
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_url",
+            th.StringType,
+            default="https://api.xero.com/api.xro/2.0",
+            description="Xero Accounting API base URL.",
+        ),
+        th.Property(
+            "identity_url",
+            th.StringType,
+            default="https://identity.xero.com",
+            description="Xero identity server; tokens come from {identity_url}/connect/token.",
+        ),
+        th.Property("client_id", th.StringType, required=True, description="Xero app client ID."),
+        th.Property(
+            "client_secret",
+            th.StringType,
+            required=True,
+            secret=True,
+            description="Xero app client secret.",
+        ),
+        th.Property(
+            "tenant_id",
+            th.StringType,
+            description="Xero organisation (tenant) ID; empty = the single connected one.",
+        ),
+        th.Property(
+            "refresh_token",
+            th.StringType,
+            secret=True,
+            description="First refresh token of a standard app; empty = client credentials.",
+        ),
+        th.Property(
+            "token_store",
+            th.StringType,
+            description="File keeping the rotating refresh token (refresh-token flow).",
+        ),
+        th.Property(
+            "mapping_file",
+            th.StringType,
+            required=True,
+            description="The customer's YAML mapping file (see mappings/README.md).",
+        ),
+        th.Property(
+            "qondor_api_url",
+            th.StringType,
+            default="https://qondor.azure-api.net/Prod",
+            description="Qondor API base URL, for acknowledging each item.",
+        ),
+        th.Property(
+            "qondor_api_key",
+            th.StringType,
+            secret=True,
+            description="Qondor API subscription key, for acknowledging each item.",
+        ),
+        th.Property(
+            "acknowledge",
+            th.BooleanType,
+            default=True,
+            description="Mark each item Processed or Failed in Qondor; off for composed pipelines.",
+        ),
+        th.Property(
+            "dry_run",
+            th.BooleanType,
+            default=False,
+            description="Plan only: print what would be created, updated or failed; write nothing.",
+        ),
+    ).to_dict()
+
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        """customers, invoices and credit_notes each have their sink; other streams are refused."""
+        try:
+            return SINKS[stream_name]
+        except KeyError:
+            raise RunStopped(
+                f"target-xero: unknown stream {stream_name!r}; expected one of {', '.join(SINKS)}"
+            ) from None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._run: SyncRun | None = None
+        _ = self.run  # a bad mapping file stops the run before any input is read
+
+    @property
+    def run(self) -> SyncRun:
+        """The run shared by the sinks (mapping loaded, clients created on first use)."""
+        if self._run is None:
+            try:
+                self._run = SyncRun(dict(self.config))
+            except MappingError as exc:
+                raise RunStopped(f"target-xero: {exc}") from None
+        return self._run
+
+    def drain_stream(self, stream_name: str) -> None:
+        """Drain one stream's pending records now (credit notes wait for their invoices)."""
+        sink = self._sinks_active.get(stream_name)
+        if sink is not None and sink.current_size:
+            self.drain_one(sink)
+
+    def process_endofpipe(self) -> None:
+        """Drain every sink, then print the run's summary."""
+        run = self.run  # a bad mapping stops the run even when the input was empty
+        super().process_endofpipe()
+        run.finish()
+
+
+if __name__ == "__main__":
+    TargetXero.cli()
