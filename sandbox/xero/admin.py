@@ -82,6 +82,8 @@ def pay(sandbox: XeroSandbox, refs: list[Any], date: Any = None) -> list[dict[st
     paid = []
     with db.write():
         for ref in refs:
+            if isinstance(ref, dict):  # {"InvoiceID": ...} or {"InvoiceNumber": ...}
+                ref = ref.get("InvoiceID") or ref.get("InvoiceNumber") or ""
             invoice = store.get(db, store.INVOICES, str(ref)) if writes.v.valid_guid(ref) else None
             if invoice is None:
                 invoice = store.find_one(db, store.INVOICES, "invoice_number = ?", [str(ref)])

@@ -1,0 +1,392 @@
+"""Fixtures every test can use: the local sandbox (Qondor and Xero APIs) and Xero's OpenAPI spec.
+
+- `sandbox` (session): one server started with `python -m sandbox serve --no-limits --scenario
+  empty` on free ports and a temp database. Tests that need known data call `sandbox.reset(...)`
+  first; tests must not rely on what another test left behind.
+- `start_sandbox(**flags)`: a factory of private servers with other flags, used as a context
+  manager: `with start_sandbox(xero_rate_per_minute=3) as box: ...`.
+- `xero_openapi` (session): Xero's OpenAPI description loaded once, with `.check(response)` to
+  validate a sandbox answer against it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+OPENAPI_PATH = Path("/work/shared/reference/xero-openapi/xero_accounting.yaml")
+XERO_SPEC_SERVER = "https://api.xero.com/api.xro/2.0"
+
+XERO_CLIENT_ID = "sandbox-client"
+XERO_CLIENT_SECRET = "sandbox-secret"
+XERO_TENANT_ID = "00000000-0000-4000-8000-000000000001"
+QONDOR_KEY = "sandbox-qondor-key"
+
+# Flags that set a limit: passing one to start_sandbox() means "real limits" unless no_limits
+# is given explicitly.
+LIMIT_FLAGS = {
+    "xero_rate_per_minute",
+    "xero_concurrency",
+    "xero_daily_limit",
+    "xero_app_rate_per_minute",
+    "xero_window_seconds",
+    "qondor_rate_per_second",
+    "qondor_daily_limit",
+}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SandboxError(RuntimeError):
+    """The sandbox did not start, or an admin call failed."""
+
+
+class SandboxServer:
+    """A running `python -m sandbox serve` subprocess and helpers to drive its admin API.
+
+    Attributes: `xero_url` (origin), `xero_api_url` (origin + /api.xro/2.0), `identity_url`
+    (origin; the token endpoint is `{identity_url}/connect/token`), `qondor_url`, `db_path`,
+    `log_path`, `flags` (the settings it was started with).
+    """
+
+    def __init__(self, workdir: Path, **flags: Any) -> None:
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.flags = {"scenario": "empty", **flags}
+        self.xero_port = int(self.flags.pop("xero_port", 0) or free_port())
+        self.qondor_port = int(self.flags.pop("qondor_port", 0) or free_port())
+        self.db_path = Path(self.flags.pop("db", None) or workdir / "sandbox.db")
+        self.log_path = workdir / "sandbox.log"
+        self.xero_url = f"http://127.0.0.1:{self.xero_port}"
+        self.xero_api_url = f"{self.xero_url}/api.xro/2.0"
+        self.identity_url = self.xero_url
+        self.qondor_url = f"http://127.0.0.1:{self.qondor_port}"
+        self.process: subprocess.Popen | None = None
+        self.http = requests.Session()
+        self._token: str | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def command(self) -> list[str]:
+        """The command line that starts this server."""
+        cmd = [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "--xero-port",
+            str(self.xero_port),
+            "--qondor-port",
+            str(self.qondor_port),
+            "--db",
+            str(self.db_path),
+        ]
+        for name, value in self.flags.items():
+            flag = "--" + name.replace("_", "-")
+            if value is True:
+                cmd.append(flag)
+            elif value is not False and value is not None:
+                cmd += [flag, str(value)]
+        return cmd
+
+    def start(self, timeout: float = 60.0) -> SandboxServer:
+        """Start the server and wait until both APIs answer /_sandbox/health."""
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        pending = [self.xero_url] + ([self.qondor_url] if self.has_qondor() else [])
+        while pending:
+            if self.process.poll() is not None:
+                raise SandboxError(
+                    f"sandbox exited with {self.process.returncode}:\n{self.log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise SandboxError(f"sandbox did not answer within {timeout} s:\n{self.log_tail()}")
+            try:
+                if self.http.get(f"{pending[0]}/_sandbox/health", timeout=2).ok:
+                    pending.pop(0)
+                    continue
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    @staticmethod
+    def has_qondor() -> bool:
+        """Whether this checkout has the Qondor half of the sandbox."""
+        return (ROOT / "sandbox" / "qondor" / "app.py").exists()
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines the server printed."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    # ---------------------------------------------------------------- admin API
+
+    def admin(self, base: str, method: str, path: str, body: Any = None) -> Any:
+        """Call `{base}/_sandbox/{path}`; its JSON answer, SandboxError on a non-2xx status."""
+        response = self.http.request(method, f"{base}/_sandbox/{path}", json=body, timeout=120)
+        if not response.ok:
+            raise SandboxError(
+                f"{method} {base}/_sandbox/{path}: {response.status_code} {response.text[:500]}"
+            )
+        return response.json() if response.content.strip() else None
+
+    def reset(self, scenario: str = "empty", seed: int = 1, size: int | None = None) -> None:
+        """Empty both APIs (data, request logs, faults, rate-limit counts) and seed a scenario."""
+        body = {"scenario": scenario, "seed": seed, "size": size}
+        self.admin(self.xero_url, "POST", "reset", body)
+        if self.has_qondor():
+            self.admin(self.qondor_url, "POST", "reset")
+            self.admin(self.qondor_url, "POST", "seed", body)
+            self.admin(self.qondor_url, "DELETE", "requests")
+            self.admin(self.qondor_url, "DELETE", "faults")
+
+    def xero_state(self) -> dict[str, Any]:
+        """Every stored Xero object: accounts, currencies, contacts, invoices, creditNotes, payments."""
+        return self.admin(self.xero_url, "GET", "state")
+
+    def qondor_state(self) -> dict[str, Any]:
+        """Every stored Qondor object."""
+        return self.admin(self.qondor_url, "GET", "state")
+
+    def xero_requests(self, clear: bool = False) -> list[dict[str, Any]]:
+        """The Xero request log (method, path, query, status, time, tenant), optionally clearing it."""
+        return self.admin(self.xero_url, "GET", f"requests?clear={str(clear).lower()}")["requests"]
+
+    def qondor_requests(self, clear: bool = False) -> list[dict[str, Any]]:
+        """The Qondor request log, optionally clearing it."""
+        return self.admin(self.qondor_url, "GET", f"requests?clear={str(clear).lower()}")[
+            "requests"
+        ]
+
+    def xero_fault(self, rule: dict[str, Any]) -> None:
+        """Add a Xero fault rule, e.g. `{"method": "PUT", "path": "/api.xro/2.0/Invoices",
+        "status": 503, "count": 1}` or `{"path": "...", "drop": True}` (see sandbox/README.md)."""
+        self.admin(self.xero_url, "POST", "faults", rule)
+
+    def qondor_fault(self, rule: dict[str, Any]) -> None:
+        """Add a Qondor fault rule (same format as `xero_fault`)."""
+        self.admin(self.qondor_url, "POST", "faults", rule)
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule of both APIs."""
+        self.admin(self.xero_url, "DELETE", "faults")
+        if self.has_qondor():
+            self.admin(self.qondor_url, "DELETE", "faults")
+
+    def pay(self, invoices: list[str], date: str | None = None) -> list[dict[str, Any]]:
+        """Pay Xero invoices (InvoiceIDs or InvoiceNumbers) in full into account 090; the payments."""
+        body: dict[str, Any] = {"invoices": list(invoices)}
+        if date:
+            body["date"] = date
+        return self.admin(self.xero_url, "POST", "pay", body)["payments"]
+
+    def xero_seed(self, **objects: Any) -> dict[str, int]:
+        """Add Xero objects in Xero's shapes (accounts, currencies, contacts, invoices, creditNotes)."""
+        return self.admin(self.xero_url, "POST", "seed", objects)["seeded"]
+
+    def mint_refresh_token(self) -> str:
+        """A refresh token as if a user had just connected a standard app."""
+        return self.admin(self.xero_url, "POST", "refresh-tokens", {})["refresh_token"]
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the Xero identity clock forward (token expiry, refresh grace, idempotency)."""
+        self.admin(self.xero_url, "POST", "clock", {"advance_seconds": seconds})
+
+    # ---------------------------------------------------------------- settings for plugins
+
+    def xero_config(self) -> dict[str, str]:
+        """Settings for target-xero / tap-xero pointing at this sandbox."""
+        return {
+            "api_url": self.xero_api_url,
+            "identity_url": self.identity_url,
+            "client_id": XERO_CLIENT_ID,
+            "client_secret": self.flags.get("xero_client_secret", XERO_CLIENT_SECRET),
+            "tenant_id": self.flags.get("xero_tenant_id", XERO_TENANT_ID),
+        }
+
+    def qondor_config(self) -> dict[str, str]:
+        """Settings for tap-qondor / target-qondor pointing at this sandbox."""
+        return {"api_url": self.qondor_url, "api_key": self.flags.get("qondor_key", QONDOR_KEY)}
+
+    # ---------------------------------------------------------------- raw Xero calls for tests
+
+    def xero_token(self, fresh: bool = False) -> str:
+        """An access token from client credentials (cached unless `fresh`)."""
+        if self._token is None or fresh:
+            basic = base64.b64encode(f"{XERO_CLIENT_ID}:{XERO_CLIENT_SECRET}".encode()).decode()
+            response = self.http.post(
+                f"{self.identity_url}/connect/token",
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": f"Basic {basic}"},
+                timeout=30,
+            )
+            response.raise_for_status()
+            self._token = response.json()["access_token"]
+        return self._token
+
+    def xero(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A call to the Accounting API (`path` like `/Invoices`) with token and tenant headers."""
+        headers = {
+            "Authorization": f"Bearer {self.xero_token()}",
+            "xero-tenant-id": XERO_TENANT_ID,
+            "Accept": "application/json",
+            **kwargs.pop("headers", {}),
+        }
+        return self.http.request(
+            method, self.xero_api_url + path, headers=headers, timeout=60, **kwargs
+        )
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """The shared sandbox (no limits, scenario "empty"); call `.reset(...)` before relying on data."""
+    server = SandboxServer(tmp_path_factory.mktemp("sandbox"), no_limits=True).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_sandbox(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., contextlib.AbstractContextManager[SandboxServer]]]:
+    """A factory of private sandboxes: `with start_sandbox(xero_daily_limit=3) as box: ...`.
+
+    Keyword arguments are `serve` flags with underscores (`scenario`, `size`, `seed`,
+    `token_ttl`, `xero_rate_per_minute`, `xero_window_seconds`, ...). `no_limits` defaults to
+    True unless a limit flag is given. Servers still running at the end of the test are stopped.
+    """
+    started: list[SandboxServer] = []
+
+    @contextlib.contextmanager
+    def factory(**flags: Any) -> Iterator[SandboxServer]:
+        flags.setdefault("no_limits", not (LIMIT_FLAGS & set(flags)))
+        server = SandboxServer(tmp_path_factory.mktemp("private-sandbox"), **flags)
+        started.append(server)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+class XeroOpenAPI:
+    """Xero's OpenAPI description; `check(response)` validates a sandbox answer against it."""
+
+    def __init__(self, path: Path) -> None:
+        from openapi_core import Config, OpenAPI
+
+        # The published spec has a few examples of the wrong type; skip validating the spec itself.
+        self.spec = OpenAPI.from_file_path(str(path), config=Config(spec_validator_cls=None))
+
+    def errors(self, response: requests.Response) -> list[str]:
+        """Why a sandbox response does not fit the spec (empty when it fits)."""
+        from openapi_core.datatypes import RequestParameters
+
+        request = response.request
+        url = urlsplit(request.url)
+        path = url.path
+        if path.startswith("/api.xro/2.0"):
+            path = path[len("/api.xro/2.0") :]
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+
+        class _Request:
+            host_url = "https://api.xero.com"
+            method = request.method.lower()
+            content_type = request.headers.get("Content-Type", "application/json")
+            parameters = RequestParameters(
+                query=_query(url.query), header=dict(request.headers), cookie={}, path={}
+            )
+
+        _Request.path = "/api.xro/2.0" + path
+        _Request.body = body
+
+        class _Response:
+            status_code = response.status_code
+            content_type = response.headers.get("Content-Type", "application/json").split(";")[0]
+            headers = dict(response.headers)
+            data = response.content
+
+        from openapi_core.templating.paths.exceptions import PathNotFound
+
+        try:
+            self.spec.validate_response(_Request(), _Response())
+        except PathNotFound as exc:
+            return [f"no such path in the spec: {exc}"]
+        except Exception as exc:  # openapi-core raises one error naming the first problem
+            return [_explain(exc)]
+        return []
+
+    def check(self, response: requests.Response) -> Any:
+        """Assert the response fits Xero's spec; return its JSON."""
+        problems = self.errors(response)
+        assert not problems, f"{response.request.method} {response.request.url}: {problems}"
+        return response.json()
+
+
+def _query(text: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def _explain(error: Exception) -> str:
+    parts = [str(error)]
+    cause = error.__cause__
+    while cause is not None:
+        parts.append(str(cause))
+        for sub in getattr(cause, "schema_errors", []) or []:
+            parts.append(f"{list(sub.path)}: {sub.message}")
+        cause = cause.__cause__
+    return " | ".join(parts)[:2000]
+
+
+@pytest.fixture(scope="session")
+def xero_openapi() -> XeroOpenAPI:
+    """Xero's accounting OpenAPI spec, loaded once per session (about two seconds)."""
+    return XeroOpenAPI(OPENAPI_PATH)
+
+
+def as_json(data: Any) -> str:
+    """Compact JSON (handy in assertion messages)."""
+    return json.dumps(data, separators=(",", ":"), default=str)
