@@ -48,6 +48,25 @@ def tax_key(value: Any) -> str | None:
     return text or None
 
 
+def tax_country(value: Any) -> str | None:
+    """The country a tax number names by its prefix (`NO923456789MVA` → `NO`), else None."""
+    if value is None:
+        return None
+    text = re.sub(r"[^0-9A-Z]", "", str(value).upper())
+    if _SWISS.match(text):
+        return "CH"
+    found = _LETTER_PREFIX.match(text) or _AUSTRIA.match(text)
+    if not found:
+        return None
+    country = text[:2]
+    return "GR" if country == "EL" else country
+
+
+def countries_agree(a: str | None, b: str | None) -> bool:
+    """Whether two tax numbers' countries can be the same (an unknown country agrees with any)."""
+    return a is None or b is None or a == b
+
+
 def email_key(value: Any) -> str | None:
     """Return a lower-cased, trimmed email, or None when it is not an email."""
     if value is None:
@@ -85,6 +104,7 @@ class ContactKeys:
     contact_number: str
     tax_keys: tuple[str, ...] = ()
     email: str | None = None
+    country: str | None = None  # of the tax number; None when unknown
 
     def conditions(self, order: Iterable[str]) -> Iterator[tuple[str, str]]:
         """Yield (field, key) pairs in matching order, the Qondor key last."""
@@ -102,7 +122,8 @@ class ContactIndex:
 
     def __init__(self) -> None:
         self.by_id: dict[str, dict[str, Any]] = {}
-        self._by: dict[str, dict[str, str]] = {"tax_number": {}, "email": {}, "contact_number": {}}
+        self._by: dict[str, dict[str, str]] = {"email": {}, "contact_number": {}}
+        self._by_tax: dict[str, list[tuple[str | None, str]]] = {}
         self._names: dict[str, str] = {}
 
     def __len__(self) -> int:
@@ -119,8 +140,12 @@ class ContactIndex:
         if renamed and self._names.get(old_name) == contact_id:
             del self._names[old_name]
         self.by_id[contact_id] = contact
+        tax = tax_key(contact.get("TaxNumber"))
+        if tax:
+            self._by_tax.setdefault(tax, []).append(
+                (tax_country(contact.get("TaxNumber")), contact_id)
+            )
         for field, key in (
-            ("tax_number", tax_key(contact.get("TaxNumber"))),
             ("email", email_key(contact.get("EmailAddress"))),
             ("contact_number", (contact.get("ContactNumber") or "").strip() or None),
         ):
@@ -131,8 +156,18 @@ class ContactIndex:
     def match(self, keys: ContactKeys, order: Iterable[str]) -> tuple[dict[str, Any], str] | None:
         """Return (contact, rule) for the first rule in `order` that finds one, else None."""
         for field, key in keys.conditions(order):
-            contact_id = self._by[field].get(key)
-            if contact_id:
+            if field == "tax_number":
+                contact_id = next(
+                    (
+                        cid
+                        for country, cid in self._by_tax.get(key, ())
+                        if countries_agree(country, keys.country) and cid in self.by_id
+                    ),
+                    None,
+                )
+            else:
+                contact_id = self._by[field].get(key)
+            if contact_id and contact_id in self.by_id:
                 return self.by_id[contact_id], field
         return None
 

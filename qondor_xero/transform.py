@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 import unicodedata
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from qondor_xero.contacts import (
@@ -14,6 +14,7 @@ from qondor_xero.contacts import (
     booker_contact_number,
     customer_contact_number,
     email_key,
+    tax_country,
     tax_key,
 )
 from qondor_xero.mapping import CUSTOM_FIELDS, Mapping
@@ -65,10 +66,17 @@ def customer_keys(customer: dict[str, Any]) -> ContactKeys:
         key = tax_key(customer.get(field))
         if key and key not in keys:
             keys.append(key)
+    country = (
+        tax_country(customer.get("vatNumber"))
+        or tax_country(customer.get("organisationNumber"))
+        or (customer.get("countryCode") or "").strip().upper()
+        or None
+    )
     return ContactKeys(
         contact_number=customer_contact_number(customer["id"]),
         tax_keys=tuple(keys),
         email=email_key(customer.get("invoiceEmail")),
+        country=country if keys else None,
     )
 
 
@@ -342,10 +350,12 @@ def _amount_problems(item: dict[str, Any], label: str, credit: bool) -> list[str
                 f"{where}: a credit note line must have a non-zero quantity and a negative amount "
                 f"(quantity {quantity}, amountExclVat {amount})"
             )
-        elif (quantity * price).quantize(CENT) != amount.quantize(CENT):
+        elif (quantity * price).quantize(CENT, ROUND_HALF_UP) != amount.quantize(
+            CENT, ROUND_HALF_UP
+        ):
             problems.append(
                 f"{where}: quantity {quantity} × unitPriceExclVat {price} is "
-                f"{(quantity * price).quantize(CENT)}, not amountExclVat {amount}"
+                f"{(quantity * price).quantize(CENT, ROUND_HALF_UP)}, not amountExclVat {amount}"
             )
         sum_excl += amount
         sum_vat += vat
@@ -353,13 +363,15 @@ def _amount_problems(item: dict[str, Any], label: str, credit: bool) -> list[str
     total_incl = _dec(item.get("totalInclVat"))
     if None in (total_excl, total_vat, total_incl):
         return [*problems, f"{label}: totalExclVat, totalVat and totalInclVat are required"]
-    if sum_excl.quantize(CENT) != total_excl.quantize(CENT):
+    if sum_excl.quantize(CENT, ROUND_HALF_UP) != total_excl.quantize(CENT, ROUND_HALF_UP):
         problems.append(
             f"{label}: lines add up to {sum_excl} excl. VAT, but totalExclVat is {total_excl}"
         )
-    if sum_vat.quantize(CENT) != total_vat.quantize(CENT):
+    if sum_vat.quantize(CENT, ROUND_HALF_UP) != total_vat.quantize(CENT, ROUND_HALF_UP):
         problems.append(f"{label}: line VAT adds up to {sum_vat}, but totalVat is {total_vat}")
-    if (total_excl + total_vat).quantize(CENT) != total_incl.quantize(CENT):
+    if (total_excl + total_vat).quantize(CENT, ROUND_HALF_UP) != total_incl.quantize(
+        CENT, ROUND_HALF_UP
+    ):
         problems.append(
             f"{label}: totalExclVat {total_excl} + totalVat {total_vat} is not totalInclVat {total_incl}"
         )
@@ -409,12 +421,12 @@ def render_reference(template: str | None, item: dict[str, Any]) -> str | None:
 
 def _amount(value: Any) -> float:
     """A JSON-safe amount (two decimals)."""
-    return float(Decimal(str(value)).quantize(CENT))
+    return float(Decimal(str(value)).quantize(CENT, ROUND_HALF_UP))
 
 
 def _quantity(value: Any) -> float:
     """A JSON-safe quantity (Xero keeps four decimals)."""
-    return float(Decimal(str(value)).quantize(Decimal("0.0001")))
+    return float(Decimal(str(value)).quantize(Decimal("0.0001"), ROUND_HALF_UP))
 
 
 def _line_items(item: dict[str, Any], mapping: Mapping, positive: bool) -> list[dict[str, Any]]:

@@ -268,6 +268,7 @@ class ContactResolver:
         """Record a contact Xero refused to create; its items fail with Xero's reason."""
         self.failures[key] = f"Xero refused to create contact {name!r}: {'; '.join(errors)}"
         self.report.add("contacts", "failed")
+        logger.warning("%s (%s)", self.failures[key], key)
 
     def _share(self, shared: list[tuple[str, str]], real_ids: dict[str, str]) -> None:
         """Give wanted contacts that matched a contact created in the same batch its id."""

@@ -161,7 +161,8 @@ class SyncRun:
             keys = booker_keys(booker)
             if keys is None:
                 return None
-            payload = booker_to_contact(booker, item.get("currency"))
+            currency = item.get("currency") if item.get("currency") in self.currencies else None
+            payload = booker_to_contact(booker, currency)
             return WantedContact(keys, payload, keys.email or keys.contact_number, ("email",))
         customer = self.customer_of(item)
         if not customer or "id" not in customer:
@@ -174,6 +175,8 @@ class SyncRun:
         if not keys.tax_keys and not keys.email:
             return None
         payload = customer_to_contact(customer)
+        if payload.get("DefaultCurrency") not in self.currencies:
+            payload.pop("DefaultCurrency", None)  # Xero refuses a contact in a disabled currency
         if not payload.get("Name"):
             return None
         qualifier = (

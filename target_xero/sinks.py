@@ -47,10 +47,14 @@ class XeroSink(BatchSink):
 
     MAX_SIZE_DEFAULT = BATCH_ITEMS
 
+    def __init__(self, target: Any, *args: Any, **kwargs: Any) -> None:
+        self.target = target
+        super().__init__(target, *args, **kwargs)
+
     @property
     def run(self) -> SyncRun:
         """The run shared by every sink of this target."""
-        return self._target.run  # type: ignore[attr-defined]
+        return self.target.run
 
     def process_record(self, record: dict, context: dict) -> None:
         """Queue the record for its batch and count it as received."""
@@ -171,6 +175,8 @@ class InvoicesSink(XeroSink):
             ", then pay it" if item.get("invoiceKind") == CARD_PAYMENT else "",
         )
         self.run.report.add("invoices", "saved")
+        if item.get("invoiceKind") == CARD_PAYMENT:
+            self.run.report.add("payments", "created")
         return Outcome(item, xero_id="dry-run")
 
     def _already_final(
@@ -244,7 +250,7 @@ class CreditNotesSink(XeroSink):
 
     def process_batch(self, context: dict) -> None:
         """Write pending invoices first, so credit notes can be allocated to them."""
-        self._target.drain_stream("invoices")  # type: ignore[attr-defined]
+        self.target.drain_stream("invoices")
         super().process_batch(context)
 
     def send(self, items: list[dict[str, Any]]) -> None:

@@ -236,6 +236,17 @@ def test_index_matches_by_rule_order_first_contact_wins():
     assert index.name_owner("Old") is None
 
 
+def test_same_digits_in_another_country_do_not_match():
+    index = ContactIndex()
+    index.add({"ContactID": "uk", "Name": "Thames", "TaxNumber": "GB 123 4567 89"})
+    berlin = customer_keys({"id": 112, "name": "Berliner Messe GmbH", "vatNumber": "DE123456789"})
+    london = customer_keys({"id": 113, "name": "Thames", "vatNumber": "GB123456789"})
+    bare = customer_keys({"id": 114, "name": "Anon", "organisationNumber": "123456789"})
+    assert index.match(berlin, ["tax_number"]) is None
+    assert index.match(london, ["tax_number"])[0]["ContactID"] == "uk"
+    assert index.match(bare, ["tax_number"])[0]["ContactID"] == "uk"
+
+
 def test_contact_update_only_when_something_changed():
     existing = {
         "ContactID": "a",
