@@ -371,14 +371,14 @@ def _query(text: str) -> dict[str, str]:
 
 
 def _explain(error: Exception) -> str:
-    parts = [str(error)]
-    cause = error.__cause__
+    details: list[str] = []
+    cause: BaseException | None = error
     while cause is not None:
-        parts.append(str(cause))
-        for sub in getattr(cause, "schema_errors", []) or []:
-            parts.append(f"{list(sub.path)}: {sub.message}")
+        details += [
+            f"{list(e.path)}: {e.message}" for e in getattr(cause, "schema_errors", None) or []
+        ]
         cause = cause.__cause__
-    return " | ".join(parts)[:2000]
+    return "; ".join(details) if details else f"{type(error).__name__}: {error}"[:1000]
 
 
 @pytest.fixture(scope="session")

@@ -155,7 +155,11 @@ class _Parser:
         while (
             self.peek().kind == "dot"
             and self.toks[self.i + 1].kind == "ident"
-            and self.toks[self.i + 1].value not in _METHODS | _NOOP_METHODS
+            and any(
+                f == f"{name}.{self.toks[self.i + 1].value}"
+                or f.startswith(f"{name}.{self.toks[self.i + 1].value}.")
+                for f in self.fields
+            )
         ):
             self.i += 1
             name += "." + self.take("ident").value
