@@ -12,7 +12,7 @@ from typing import Any
 # Replayed before every start point: If-Modified-Since has whole seconds and Xero may compare
 # with > or >=, so objects updated in the bookmark's own second are read again (replays are harmless).
 OVERLAP = timedelta(seconds=1)
-PAGE_SIZE = 1000
+PAGE_SIZE = 1000  # Xero's largest pageSize, which the client asks for
 DEFAULT_LOOKBACK_DAYS = 90
 
 

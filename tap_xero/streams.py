@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import Stream
 from singer_sdk import typing as th
 
-from .bookmarks import PAGE_SIZE, iter_changed, sync_start
+from qondor_xero.xero.client import PAGE_SIZE
+
+from .bookmarks import iter_changed, sync_start
 from .records import credit_note_record, invoice_record, xero_datetime
 
 if TYPE_CHECKING:
@@ -62,13 +64,12 @@ class XeroStream(Stream):
         """Every object changed since the start moment, once per change."""
         start = self.start_moment(context)
         self.logger.info("Reading %s updated since %s", self.name, start.isoformat())
-        page_size = getattr(self.xero_tap.xero, "page_size", PAGE_SIZE)
         for obj in iter_changed(
             self.fetch,
             start,
             key=lambda o: o.get(self.id_field),
             updated=lambda o: xero_datetime(o.get("UpdatedDateUTC")),
-            page_size=page_size,
+            page_size=PAGE_SIZE,
         ):
             yield self.to_record(obj)
 

@@ -18,10 +18,9 @@ _SETTLED = frozenset({Outcome.MARKED_PAID, Outcome.ALREADY_PAID})
 class PaidInvoiceSink(RecordSink):
     """Marks the Qondor invoice of each PAID Xero invoice record Paid, one record at a time."""
 
-    @property
-    def qondor_target(self) -> TargetQondor:
-        """The target that owns the Qondor client and the run's summary."""
-        return self._target  # type: ignore[attr-defined,return-value]
+    def __init__(self, target: TargetQondor, *args: Any, **kwargs: Any) -> None:
+        super().__init__(target, *args, **kwargs)
+        self.qondor_target = target  # owns the Qondor client and the run's summary
 
     def process_record(self, record: dict[str, Any], context: dict) -> None:
         """Apply one Xero invoice's payment status to Qondor and count the outcome."""

@@ -1,0 +1,91 @@
+"""Payment status sync end to end: invoices paid in Xero become Paid in Qondor, and only those."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from payment_world import qondor_invoice, run_payment_sync
+
+
+def _qondor_calls(box) -> list[str]:
+    return [f"{r['method']} {r['path'].split('/Invoice/')[-1]}" for r in box.qondor_requests()]
+
+
+def test_invoices_paid_in_xero_become_paid_in_qondor_and_only_those(sandbox, world, tmp_path):
+    sandbox.pay([world.xero_ids[5001], world.hand_made], date="2026-11-25")
+    run = run_payment_sync(sandbox, tmp_path)
+
+    assert run.returncode == 0, run.target_stderr[-2000:]
+    paid = qondor_invoice(sandbox, 5001)
+    assert paid["statusText"] == "Paid" and paid["paidDate"] == "2026-11-25"
+    for still_processed in (5002, 5003, 5004):
+        assert qondor_invoice(sandbox, still_processed)["statusText"] == "Processed"
+    assert qondor_invoice(sandbox, 5005)["statusText"] == "Unprocessed"
+    assert run.summary == {
+        "summary": "target-qondor",
+        "marked_paid": 1,
+        "already_paid": 0,
+        "unknown": 1,
+        "unpaid": 2,
+        "not_sales": 0,
+        "refused": 0,
+    }
+    assert "1 marked paid, 0 already paid, 1 unknown to Qondor, 2 unpaid" in run.target_stderr
+    # AUTHORISED invoices cost no Qondor call: one lookup per PAID invoice, one SetAsPaid.
+    assert sorted(_qondor_calls(sandbox)) == [
+        "GET GetByExternalReference",
+        "GET GetByExternalReference",
+        "PUT SetAsPaid",
+    ]
+
+
+def test_drafts_never_reach_qondor(sandbox, world, tmp_path):
+    run = run_payment_sync(sandbox, tmp_path)
+
+    assert run.returncode == 0
+    assert world.xero_ids[5004] not in run.record_ids, "a DRAFT invoice was read"
+    assert {r["Status"] for r in run.records} == {"AUTHORISED"}
+    assert qondor_invoice(sandbox, 5004)["statusText"] == "Processed"
+    assert _qondor_calls(sandbox) == []
+    statuses = [
+        q for r in sandbox.xero_requests() if r["path"].endswith("/Invoices") for q in [r["query"]]
+    ]
+    assert statuses and all("Statuses=AUTHORISED%2CPAID" in q for q in statuses)
+
+
+def test_second_run_without_changes_only_looks_up(sandbox, world, tmp_path):
+    sandbox.pay([world.xero_ids[5001], world.hand_made])
+    first = run_payment_sync(sandbox, tmp_path / "first")
+    assert first.summary["marked_paid"] == 1
+    sandbox.qondor_requests(clear=True)
+
+    second = run_payment_sync(sandbox, tmp_path / "second", state=first.state)
+
+    assert second.returncode == 0
+    calls = _qondor_calls(sandbox)
+    assert all(call == "GET GetByExternalReference" for call in calls), calls
+    assert len(calls) <= 2  # at most the overlap replay of the two paid invoices
+    assert second.summary["marked_paid"] == 0
+    # the unchanged AUTHORISED invoices (updated an hour ago) are not read again
+    assert world.xero_ids[5002] not in second.record_ids
+    assert qondor_invoice(sandbox, 5001)["statusText"] == "Paid"
+
+
+def test_bookmark_carries_invoices_paid_between_runs(sandbox, world, tmp_path):
+    sandbox.pay([world.xero_ids[5001]])
+    first = run_payment_sync(sandbox, tmp_path / "first")
+    assert qondor_invoice(sandbox, 5002)["statusText"] == "Processed"
+
+    sandbox.pay([world.xero_ids[5002]], date="2026-11-26")
+    second = run_payment_sync(sandbox, tmp_path / "second", state=first.state)
+
+    assert second.summary["marked_paid"] == 1
+    assert qondor_invoice(sandbox, 5002)["paidDate"] == "2026-11-26"
+    assert world.xero_ids[5002] in second.record_ids
+    assert world.xero_ids[5003] not in second.record_ids
+    bookmark = second.state["bookmarks"]["invoices"]["replication_key_value"]
+    paid_at = next(
+        r["UpdatedDateUTC"] for r in second.records if r["InvoiceID"] == world.xero_ids[5002]
+    )
+    assert datetime.fromisoformat(bookmark) >= datetime.fromisoformat(paid_at)
+    assert datetime.fromisoformat(bookmark) <= datetime.now(UTC)
