@@ -235,32 +235,43 @@ def create_app(settings: Settings, db: Database) -> Starlette:
 
     # --- Admin API
 
+    async def seed_scenario(body: dict[str, Any]) -> dict[str, int]:
+        extra = sorted(set(body) - {"scenario", "seed", "size"})
+        if extra:
+            raise AdminError(f"unknown key {extra[0]!r} beside 'scenario'")
+        seed_number = body.get("seed")
+        scenario = await run_in_threadpool(
+            load_scenario,
+            str(body["scenario"]),
+            settings.seed if seed_number is None else int(seed_number),
+            body.get("size"),
+        )
+        data = getattr(scenario, "qondor", {}) or {}
+        return await run_in_threadpool(store.seed, db, data, validate=False)
+
     @admin_endpoint
     async def reset(request: Request) -> Response:
+        """Delete every Qondor object, log entry, fault and count; then seed `scenario` if given."""
+        body = await read_json(request, default={}) or {}
+        if not isinstance(body, dict):
+            raise AdminError("reset: the body must be a JSON object")
         await run_in_threadpool(store.clear_data, db)
         gate.reset()
-        return JSONResponse({"status": "ok", "api": "qondor"})
+        request_log.clear()
+        faults.clear()
+        seeded = await seed_scenario(body) if body.get("scenario") else {}
+        return JSONResponse({"status": "ok", "api": "qondor", "seeded": seeded})
 
     @admin_endpoint
     async def seed(request: Request) -> Response:
         body = await read_json(request, default={})
         if not isinstance(body, dict):
             raise AdminError("seed: the body must be a JSON object")
-        if "scenario" in body:
-            extra = sorted(set(body) - {"scenario", "seed", "size"})
-            if extra:
-                raise AdminError(f"seed: unknown key {extra[0]!r} beside 'scenario'")
-            scenario = await run_in_threadpool(
-                load_scenario,
-                body["scenario"],
-                int(body.get("seed", settings.seed)),
-                body.get("size"),
-            )
-            data, validate = getattr(scenario, "qondor", {}) or {}, False
-        else:
-            data, validate = body, True
         try:
-            counts = await run_in_threadpool(store.seed, db, data, validate=validate)
+            if "scenario" in body:
+                counts = await seed_scenario(body)
+            else:
+                counts = await run_in_threadpool(store.seed, db, body, validate=True)
         except store.SeedError as exc:
             raise AdminError(str(exc)) from exc
         return JSONResponse({"seeded": counts})

@@ -8,7 +8,6 @@ import time
 import pytest
 import requests
 
-from qondor_xero.demo import Sandbox, SandboxError, free_port
 from qondor_xero.qondor import contract
 
 KEY = "sandbox-qondor-key"
@@ -41,26 +40,12 @@ INVOICE = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("qondor_admin")
-    sandbox = Sandbox(
-        free_port(), free_port(), path / "sandbox.db", path / "sandbox.log", ["--no-limits"]
-    )
-    sandbox.start("demo")
-    yield sandbox
-    sandbox.stop()
-
-
 @pytest.fixture
-def sb(server):
-    """The module's sandbox with fresh demo data in Qondor, no faults and an empty request log."""
-    server.admin(server.qondor_url, "POST", "reset")
-    server.admin(server.qondor_url, "POST", "seed", {"scenario": "demo"})
-    server.admin(server.qondor_url, "DELETE", "faults")
-    server.admin(server.qondor_url, "DELETE", "requests")
-    yield server
-    server.admin(server.qondor_url, "DELETE", "faults")
+def sb(sandbox):
+    """The shared sandbox with fresh demo data in Qondor, no faults and an empty request log."""
+    sandbox.admin(sandbox.qondor_url, "POST", "reset", {"scenario": "demo"})
+    yield sandbox
+    sandbox.admin(sandbox.qondor_url, "DELETE", "faults")
 
 
 def admin(sb, method, path, body=None):
@@ -77,6 +62,7 @@ def test_health_answers_without_a_key(sb):
 
 
 def test_reset_empties_qondor_only(sb):
+    sb.admin(sb.xero_url, "POST", "reset", {"scenario": "demo"})
     xero_before = sb.xero_state()
     admin(sb, "POST", "reset")
     assert admin(sb, "GET", "state") == {"offices": [], "customers": [], "invoices": []}
@@ -111,16 +97,16 @@ def test_seeded_objects_are_added_completed_and_served(sb):
 )
 def test_seed_refuses_objects_outside_the_contract_naming_item_and_field(sb, change, named):
     bad = {**copy.deepcopy(INVOICE), **change}
-    with pytest.raises(SandboxError) as refused:
+    with pytest.raises(RuntimeError) as refused:
         admin(sb, "POST", "seed", {"invoices": [bad]})
     assert " 400 " in str(refused.value) and named in str(refused.value)
     assert 9001 not in {i["id"] for i in admin(sb, "GET", "state")["invoices"]}
 
 
 def test_seed_refuses_unknown_keys_and_scenarios(sb):
-    with pytest.raises(SandboxError, match="unknown key 'contacts'"):
+    with pytest.raises(RuntimeError, match="unknown key 'contacts'"):
         admin(sb, "POST", "seed", {"contacts": []})
-    with pytest.raises(SandboxError, match="unknown scenario"):
+    with pytest.raises(RuntimeError, match="unknown scenario"):
         admin(sb, "POST", "seed", {"scenario": "nope"})
 
 
@@ -209,7 +195,7 @@ def test_fault_drop_commits_the_write_then_drops_the_connection(sb):
 
 
 def test_bad_fault_rule_is_refused_naming_the_field(sb):
-    with pytest.raises(SandboxError, match="probability"):
+    with pytest.raises(RuntimeError, match="probability"):
         admin(sb, "POST", "faults", {"status": 500, "probability": 2})
 
 
@@ -235,11 +221,11 @@ def test_editing_a_queued_item_replaces_its_lines_and_totals(sb):
 
 
 def test_editing_refuses_unknown_items_and_values_outside_the_contract(sb):
-    with pytest.raises(SandboxError, match="404"):
+    with pytest.raises(RuntimeError, match="404"):
         admin(sb, "PATCH", "invoices/123456", {"currency": "EUR"})
-    with pytest.raises(SandboxError, match="currency"):
+    with pytest.raises(RuntimeError, match="currency"):
         admin(sb, "PATCH", "invoices/5010", {"currency": "euro"})
-    with pytest.raises(SandboxError, match="'id' cannot be changed"):
+    with pytest.raises(RuntimeError, match="'id' cannot be changed"):
         admin(sb, "PATCH", "customers/101", {"id": 5})
     renamed = admin(sb, "PATCH", "customers/101", {"name": "Fjord Events Norge AS"})
     assert api(sb, "GET", contract.CUSTOMER_BY_ID.format(id=101)).json()["name"] == renamed["name"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 import requests
 
-from qondor_xero.demo import Sandbox, free_port
 from qondor_xero.qondor import contract
 from qondor_xero.qondor.contract import InvoiceStatus
 
@@ -16,21 +15,10 @@ KEY = "sandbox-qondor-key"
 QUEUED = list(range(5001, 5044))
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("qondor_api")
-    sandbox = Sandbox(
-        free_port(), free_port(), path / "sandbox.db", path / "sandbox.log", ["--no-limits"]
-    )
-    sandbox.start("demo")
-    yield sandbox
-    sandbox.stop()
-
-
 class Qondor:
     """Calls to the sandbox's Qondor API with the subscription key."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox) -> None:
         self.sandbox = sandbox
         self.base = sandbox.qondor_url
         self.http = requests.Session()
@@ -57,11 +45,10 @@ class Qondor:
 
 
 @pytest.fixture
-def qondor(server) -> Qondor:
+def qondor(sandbox) -> Qondor:
     """The demo scenario's Qondor data, fresh for each test."""
-    api = Qondor(server)
-    api.admin("POST", "reset")
-    api.admin("POST", "seed", {"scenario": "demo"})
+    api = Qondor(sandbox)
+    api.admin("POST", "reset", {"scenario": "demo"})
     return api
 
 
@@ -325,20 +312,20 @@ def test_offices_carry_their_api_processing_settings(qondor):
 
 
 @pytest.mark.parametrize("key", [None, "wrong-key", ""])
-def test_missing_or_wrong_key_is_401_with_apim_body(server, key):
+def test_missing_or_wrong_key_is_401_with_apim_body(sandbox, key):
     headers = {} if key is None else {contract.AUTH_HEADER: key}
-    response = requests.get(server.qondor_url + contract.OFFICES, headers=headers, timeout=30)
+    response = requests.get(sandbox.qondor_url + contract.OFFICES, headers=headers, timeout=30)
     assert response.status_code == 401
     body = response.json()
     contract.validate("unauthorized", body)
     assert "subscription key" in body["message"]
-    put = requests.put(server.qondor_url + contract.SET_AS_FAILED, headers=headers, timeout=30,
+    put = requests.put(sandbox.qondor_url + contract.SET_AS_FAILED, headers=headers, timeout=30,
                        json={"invoiceId": 5001, "errorMessage": "x"})  # fmt: skip
     assert put.status_code == 401
 
 
-def test_key_is_also_accepted_as_query_parameter(server):
+def test_key_is_also_accepted_as_query_parameter(sandbox):
     response = requests.get(
-        server.qondor_url + contract.OFFICES, params={"subscription-key": KEY}, timeout=30
+        sandbox.qondor_url + contract.OFFICES, params={"subscription-key": KEY}, timeout=30
     )
     assert response.status_code == 200
