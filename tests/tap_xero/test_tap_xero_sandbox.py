@@ -1,0 +1,210 @@
+"""tap-xero against the sandbox: the lookback window, the bookmark, mid-run changes, bad settings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+
+from xero_invoices import (
+    parse_run,
+    run_tap,
+    seed_invoices,
+    tap_command,
+    write_mapping,
+    xero_invoice,
+)
+
+
+def test_first_run_reads_back_exactly_the_lookback_days(sandbox, tmp_path):
+    now = datetime.now(UTC)
+    inside, outside = seed_invoices(
+        sandbox,
+        [
+            xero_invoice("IN-1", now - timedelta(days=10) + timedelta(minutes=2), "PAID"),
+            xero_invoice("OUT-1", now - timedelta(days=10) - timedelta(minutes=2), "PAID"),
+        ],
+    )
+    mapping = write_mapping(tmp_path / "mapping.yml", lookback_days=10)
+
+    run = run_tap(sandbox, tmp_path / "first", settings={"mapping_file": str(mapping)})
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.ids() == [inside]
+    assert outside not in run.ids()
+
+
+def test_bookmark_older_than_the_lookback_starts_at_the_lookback(sandbox, tmp_path):
+    now = datetime.now(UTC)
+    inside, outside = seed_invoices(
+        sandbox,
+        [
+            xero_invoice("IN-1", now - timedelta(days=9)),
+            xero_invoice("OUT-1", now - timedelta(days=11)),
+        ],
+    )
+    mapping = write_mapping(tmp_path / "mapping.yml", lookback_days=10)
+    old = (now - timedelta(days=30)).isoformat()
+    state = {
+        "bookmarks": {
+            "invoices": {"replication_key": "UpdatedDateUTC", "replication_key_value": old}
+        }
+    }
+
+    run = run_tap(sandbox, tmp_path, settings={"mapping_file": str(mapping)}, state=state)
+
+    assert run.ids() == [inside]
+
+
+def test_start_date_overrides_the_lookback(sandbox, tmp_path):
+    now = datetime.now(UTC)
+    ids = seed_invoices(
+        sandbox,
+        [
+            xero_invoice("A", now - timedelta(days=11)),
+            xero_invoice("B", now - timedelta(days=9)),
+            xero_invoice("C", now - timedelta(days=200)),
+        ],
+    )
+    mapping = write_mapping(tmp_path / "mapping.yml", lookback_days=10)
+    start = (now - timedelta(days=12)).date().isoformat()
+
+    run = run_tap(sandbox, tmp_path, settings={"mapping_file": str(mapping), "start_date": start})
+
+    assert run.ids() == ids[:2]  # oldest first; the 200-day-old one stays out
+
+
+def test_without_a_mapping_file_the_lookback_is_90_days(sandbox, tmp_path):
+    now = datetime.now(UTC)
+    ids = seed_invoices(
+        sandbox,
+        [xero_invoice("A", now - timedelta(days=89)), xero_invoice("B", now - timedelta(days=91))],
+    )
+    assert run_tap(sandbox, tmp_path).ids() == ids[:1]
+
+
+def test_bookmark_replays_the_same_second_and_skips_older(sandbox, tmp_path):
+    now = datetime.now(UTC).replace(microsecond=0)
+    old, same_second = seed_invoices(
+        sandbox,
+        [
+            xero_invoice("OLD", now - timedelta(hours=2)),
+            xero_invoice("SAME", now - timedelta(hours=1)),
+        ],
+    )
+    bookmark = (now - timedelta(hours=1)).isoformat()
+    state = {
+        "bookmarks": {
+            "invoices": {"replication_key": "UpdatedDateUTC", "replication_key_value": bookmark}
+        }
+    }
+
+    run = run_tap(sandbox, tmp_path, state=state)
+
+    assert run.ids() == [same_second]
+    assert run.state["bookmarks"]["invoices"]["replication_key_value"] == bookmark
+
+
+def test_invoice_paid_mid_run_pushes_no_other_invoice_out_of_the_read(sandbox, tmp_path):
+    """1,200 invoices span two pages; one on page 1 is paid between the page requests."""
+    base = datetime.now(UTC) - timedelta(days=2)
+    ids = seed_invoices(
+        sandbox,
+        [xero_invoice(f"INV-{n:04d}", base + timedelta(seconds=5 * n)) for n in range(1200)],
+    )
+    sandbox.xero_fault({"method": "GET", "path": "/api.xro/2.0/Invoices", "delay": 1.0})
+    tap = subprocess.Popen(
+        tap_command(sandbox, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(r["path"].endswith("/Invoices") for r in sandbox.xero_requests()):
+            assert time.monotonic() < deadline, "tap-xero never read /Invoices"
+            assert tap.poll() is None, tap.stderr.read()[-2000:]
+            time.sleep(0.02)
+        sandbox.pay([ids[3]])  # it moves from page 1 to the very end of the order
+        stdout, stderr = tap.communicate(timeout=120)
+    finally:
+        if tap.poll() is None:
+            tap.kill()
+        sandbox.clear_faults()
+    run = parse_run(tap.returncode, stdout, stderr)
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert set(run.ids()) == set(ids), f"{len(set(ids) - set(run.ids()))} invoices were skipped"
+    assert [r["Status"] for r in run.records() if r["InvoiceID"] == ids[3]][-1] == "PAID"
+    assert len(sandbox.xero_requests()) >= 3  # token, page 1, the keyset restart
+
+
+def test_created_by_my_app_is_sent_when_set(sandbox, tmp_path):
+    seed_invoices(sandbox, [xero_invoice("A", datetime.now(UTC) - timedelta(days=1))])
+    run = run_tap(sandbox, tmp_path, settings={"created_by_my_app": True})
+    assert run.returncode == 0
+    queries = [r["query"] for r in sandbox.xero_requests() if r["path"].endswith("/Invoices")]
+    assert queries and all("createdByMyApp=true" in q for q in queries)
+    assert run.ids() == []  # seeded invoices were not made by this app
+
+
+def test_wrong_client_secret_stops_with_one_line_and_no_secret(sandbox, tmp_path):
+    secret = "not-the-sandbox-secret-4f9a"
+    run = run_tap(sandbox, tmp_path, settings={"client_secret": secret})
+
+    assert run.returncode != 0
+    assert secret not in run.stderr
+    stops = [line for line in run.stderr.splitlines() if "tap-xero stopped:" in line]
+    assert len(stops) == 1, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+
+
+def test_bad_mapping_file_stops_with_one_line_naming_it(sandbox, tmp_path):
+    mapping = tmp_path / "broken.yml"
+    mapping.write_text("account_codes: {}\npayment_lookback_days: ninety\n", encoding="utf-8")
+    run = run_tap(sandbox, tmp_path, settings={"mapping_file": str(mapping)})
+
+    assert run.returncode != 0
+    stops = [line for line in run.stderr.splitlines() if "tap-xero stopped:" in line]
+    assert len(stops) == 1 and "broken.yml" in stops[0], run.stderr[-2000:]
+
+
+def test_credit_notes_stream_when_selected(sandbox, tmp_path):
+    now = datetime.now(UTC)
+    sandbox.reset()
+    sandbox.xero_seed(
+        contacts=[{"ContactID": "6d3f1c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f", "Name": "Fjord Events AS"}],
+        creditNotes=[
+            {
+                "CreditNoteID": "0b7e4a8e-3d55-4c8a-9a57-6c1a2f1e9b10",
+                "CreditNoteNumber": "CN-1",
+                "Status": "AUTHORISED",
+                "Contact": {"Name": "Fjord Events AS"},
+                "LineItems": [
+                    {"Description": "x", "Quantity": 1, "UnitAmount": 100, "AccountCode": "3000"}
+                ],
+                "UpdatedDateUTC": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+            {
+                "CreditNoteNumber": "CN-DRAFT",
+                "Status": "DRAFT",
+                "Contact": {"Name": "Fjord Events AS"},
+                "LineItems": [
+                    {"Description": "x", "Quantity": 1, "UnitAmount": 100, "AccountCode": "3000"}
+                ],
+            },
+        ],
+    )
+    discovered = subprocess.run(
+        tap_command(sandbox, tmp_path) + ["--discover"], capture_output=True, text=True
+    )
+    catalog = json.loads(discovered.stdout)
+    for entry in catalog["streams"]:
+        for meta in entry["metadata"]:
+            if meta["breadcrumb"] == []:
+                meta["metadata"]["selected"] = True
+
+    run = run_tap(sandbox, tmp_path / "run", catalog=catalog)
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    notes = run.records("credit_notes")
+    assert [n["CreditNoteNumber"] for n in notes] == ["CN-1"]
+    assert notes[0]["UpdatedDateUTC"].endswith("+00:00")
