@@ -56,7 +56,7 @@ class PaymentSummary:
         return line
 
     def json_line(self, stopped: str | None = None) -> str:
-        """The summary as one JSON line (for log scrapers and tests)."""
+        """The summary as one JSON line (for log scrapers), with why the run stopped if it did."""
         body: dict[str, Any] = {"summary": "target-qondor", **self.counts()}
         if stopped:
             body["stopped"] = stopped

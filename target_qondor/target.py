@@ -63,8 +63,7 @@ class TargetQondor(Target):
         try:
             super().listen(file_input)
         except QondorError as fault:
-            stopped = f"target-qondor stopped: {fault}"
-            self.report_summary(stopped)
+            self.report_summary(stopped=str(fault))
             sys.exit(1)
 
     def process_endofpipe(self) -> None:
@@ -73,10 +72,10 @@ class TargetQondor(Target):
         self.report_summary()
 
     def report_summary(self, stopped: str | None = None) -> None:
-        """Write the readable summary and its JSON line to stderr (stdout carries state)."""
+        """Write the readable summary, why the run stopped, and the JSON line to stderr."""
         lines = [self.summary.text()]
         if stopped:
-            lines.append(stopped)
+            lines.append(f"target-qondor stopped: {stopped}")
         lines.append(self.summary.json_line(stopped))
         sys.stderr.write("\n".join(lines) + "\n")
         sys.stderr.flush()

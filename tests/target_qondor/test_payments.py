@@ -44,6 +44,4 @@ def test_summary_mentions_refusals_and_a_stop():
     summary = PaymentSummary()
     summary.record("x", Outcome.REFUSED, "Xero invoice 9 (x): FullyPaidOnDate None is not a date")
     assert summary.text().endswith(", 1 refused")
-    assert json.loads(summary.json_line("target-qondor stopped: 401"))["stopped"] == (
-        "target-qondor stopped: 401"
-    )
+    assert json.loads(summary.json_line("401 Access denied"))["stopped"] == "401 Access denied"
