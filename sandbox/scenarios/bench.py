@@ -265,6 +265,7 @@ def build_bench(today: date, seed: int, size: int) -> tuple[dict[str, list], dic
     n_others = 5 * n_customers - int(n_customers * SHARE_IN_XERO)
     names = company_names(rng, n_customers + n_others)
     orgs = org_numbers(rng, n_customers + n_others)
+    taken = set(names)
 
     customers: list[dict[str, Any]] = []
     contacts: list[dict[str, Any]] = []
@@ -299,7 +300,11 @@ def build_bench(today: date, seed: int, size: int) -> tuple[dict[str, list], dic
                     xero_contact(seeded_uuid(rng), name, tax_number=tax_number_variant(rng, org))
                 )
             elif cust_email:
-                contacts.append(xero_contact(seeded_uuid(rng), name.rsplit(" ", 1)[0], email=email))
+                # Typed into Xero without the legal form, unless that name is taken.
+                short = name.rsplit(" ", 1)[0]
+                short = name if short in taken else short
+                taken.add(short)
+                contacts.append(xero_contact(seeded_uuid(rng), short, email=email))
     for j in range(n_customers, n_customers + n_others):
         status = "ARCHIVED" if rng.random() < 0.05 else "ACTIVE"
         tax = tax_number_variant(rng, orgs[j]) if rng.random() < 0.8 else None
