@@ -208,3 +208,19 @@ def test_credit_notes_stream_when_selected(sandbox, tmp_path):
     notes = run.records("credit_notes")
     assert [n["CreditNoteNumber"] for n in notes] == ["CN-1"]
     assert notes[0]["UpdatedDateUTC"].endswith("+00:00")
+
+
+def test_xero_daily_limit_stops_with_one_line(sandbox, tmp_path):
+    seed_invoices(sandbox, [xero_invoice("A", datetime.now(UTC) - timedelta(days=1))])
+    sandbox.xero_fault(
+        {"path": "/api.xro/2.0/Invoices", "status": 429, "problem": "day", "retry_after": 30000}
+    )
+    try:
+        run = run_tap(sandbox, tmp_path)
+    finally:
+        sandbox.clear_faults()
+
+    assert run.returncode != 0
+    stops = [line for line in run.stderr.splitlines() if "tap-xero stopped:" in line]
+    assert len(stops) == 1 and "daily" in stops[0], run.stderr[-2000:]
+    assert run.state is None  # no bookmark moves: the next run reads the same window
