@@ -90,3 +90,17 @@ def by(items: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
 def queued(qondor_state: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Qondor's demo queue items (ids 50xx) by invoice number."""
     return {i["invoiceNumber"]: i for i in qondor_state["invoices"] if 5000 <= i["id"] < 5100}
+
+
+def start_target(workdir: Path, config: dict[str, Any], singer: str) -> subprocess.Popen:
+    """Start target-xero in the background, its input already written to a file."""
+    path = write_json(workdir / "target.json", config)
+    source = workdir / "input.singer"
+    source.write_text(singer, encoding="utf-8")
+    with source.open("rb") as stdin:
+        return subprocess.Popen(
+            [TARGET, "--config", str(path)],
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )

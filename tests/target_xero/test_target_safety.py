@@ -1,0 +1,151 @@
+"""target-xero never writes twice, writes nothing in a dry run, and stops cleanly on systemic faults."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections import Counter
+
+from target_xero_pipeline import (
+    DEMO_MAPPING,
+    TARGET,
+    by,
+    queued,
+    read_queue,
+    run_target,
+    start_target,
+    sync,
+    target_config,
+    write_json,
+)
+
+
+def statuses(box) -> dict[str, tuple]:
+    return {
+        n: (i["statusText"], i["externalReference"]) for n, i in queued(box.qondor_state()).items()
+    }
+
+
+def test_dry_run_plans_and_writes_nothing(sandbox, tmp_path):
+    sandbox.reset("demo")
+    xero_before, qondor_before = sandbox.xero_state(), statuses(sandbox)
+    sandbox.xero_requests(clear=True)
+    run = sync(sandbox, tmp_path, dry_run=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert sandbox.xero_state() == xero_before
+    assert statuses(sandbox) == qondor_before
+    api_calls = [r for r in sandbox.xero_requests() if r["path"].startswith("/api.xro/")]
+    assert api_calls and {r["method"] for r in api_calls} == {"GET"}
+    assert {r["method"] for r in sandbox.qondor_requests()} == {"GET"}
+    assert "plan: upsert invoice 100201 (AUTHORISED" in run.stderr
+    assert "plan: create contact 'Havblikk AS (998877665)'" in run.stderr
+    assert "plan: mark Invoice 100218 Failed in Qondor" in run.stderr
+    assert "dry run: nothing was written" in run.stderr
+    assert run.summary["dry_run"] is True and run.summary["qondor"]["processed"] == 0
+
+
+def test_killed_run_rerun_leaves_no_duplicate(start_sandbox, tmp_path):
+    with start_sandbox(scenario="demo") as box:
+        singer = read_queue(box, tmp_path)
+        process = start_target(tmp_path, target_config(box), singer)
+        deadline = time.monotonic() + 60
+        # Kill it once Xero holds the invoices and Qondor has heard about some, not all, items.
+        while time.monotonic() < deadline:
+            acks = [r for r in box.qondor_requests() if r["method"] == "PUT"]
+            if len(acks) >= 8:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        left = [n for n, (status, _ref) in statuses(box).items() if status == "Unprocessed"]
+        assert 10 < len(left) < 40, left
+
+        box.advance_clock(600)  # past the idempotency window: nothing can hide a duplicate
+        rerun = sync(box, tmp_path / "rerun")
+        assert rerun.returncode == 0, rerun.stderr[-3000:]
+        xero = box.xero_state()
+        numbers = Counter(i["InvoiceNumber"] for i in xero["invoices"])
+        assert max(numbers.values()) == 1, numbers
+        notes = Counter(n["CreditNoteNumber"] for n in xero["creditNotes"])
+        assert max(notes.values()) == 1, notes
+        contacts = Counter(
+            c.get("ContactNumber") for c in xero["contacts"] if c.get("ContactNumber")
+        )
+        assert max(contacts.values()) == 1, contacts
+        invoices = by(xero["invoices"], "InvoiceNumber")
+        paid = Counter(p["Invoice"]["InvoiceID"] for p in xero["payments"])
+        for number in ("100229", "100230", "100231", "100232"):
+            assert invoices[number]["Status"] == "PAID"
+            assert paid[invoices[number]["InvoiceID"]] == 1, number
+        # Each credit note allocated at most once: never more credited than it holds.
+        for note in xero["creditNotes"]:
+            assert float(note["RemainingCredit"]) >= 0
+        assert (
+            invoices["100201"]["AmountCredited"]
+            == by(xero["creditNotes"], "CreditNoteNumber")["100233"]["Total"]
+        )
+        final = statuses(box)
+        assert all(status in ("Processed", "Failed") for status, _ in final.values())
+        for number, (status, ref) in final.items():
+            if status == "Processed" and number in invoices:
+                assert ref == invoices[number]["InvoiceID"], number
+
+
+def test_bad_credentials_stop_the_run_and_mark_nothing_failed(sandbox, tmp_path):
+    sandbox.reset("demo")
+    before = statuses(sandbox)
+    singer = read_queue(sandbox, tmp_path)
+    config = target_config(sandbox, client_secret="wrong-secret-4711")
+    run = run_target(tmp_path, config, singer)
+    assert run.returncode != 0
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("target-xero stopped, nothing was marked Failed:"), last
+    assert "Traceback" not in run.stderr
+    assert "wrong-secret-4711" not in run.stderr
+    assert statuses(sandbox) == before
+
+
+def test_daily_limit_stops_the_run_and_keeps_the_queue(start_sandbox, tmp_path):
+    with start_sandbox(scenario="demo", xero_daily_limit=4) as box:
+        before = statuses(box)
+        run = sync(box, tmp_path)
+        assert run.returncode != 0
+        last = run.stderr.strip().splitlines()[-1]
+        assert "daily" in last.lower() and "nothing was marked Failed" in last, last
+        assert statuses(box) == before
+
+
+def test_bad_mapping_file_stops_before_anything_with_one_line(tmp_path):
+    mapping = tmp_path / "acme.yml"
+    mapping.write_text('account_codes: {VAT25: "3000"}\ninvoice_status: PAID\n')
+    config = write_json(
+        tmp_path / "target.json",
+        {"client_id": "x", "client_secret": "never-shown-123", "mapping_file": str(mapping)},
+    )
+    import subprocess
+
+    done = subprocess.run(
+        [TARGET, "--config", str(config)], input="", capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"target-xero: {mapping}:2: invoice_status: 'PAID' is not one of ['DRAFT', 'AUTHORISED']"
+    )
+    assert "never-shown-123" not in done.stderr
+
+
+def test_draft_mapping_creates_drafts_but_card_payments_are_paid(sandbox, tmp_path):
+    sandbox.reset("demo")
+    mapping = tmp_path / "draft.yml"
+    mapping.write_text(
+        DEMO_MAPPING.read_text().replace("invoice_status: AUTHORISED", "invoice_status: DRAFT")
+    )
+    run = sync(sandbox, tmp_path, mapping=mapping)
+    assert run.returncode == 0, run.stderr[-3000:]
+    xero = sandbox.xero_state()
+    invoices = by(xero["invoices"], "InvoiceNumber")
+    notes = by(xero["creditNotes"], "CreditNoteNumber")
+    assert invoices["100202"]["Status"] == "DRAFT"
+    assert invoices["100229"]["Status"] == "PAID"  # card payments are always AUTHORISED, then paid
+    assert notes["100233"]["Status"] == "DRAFT"
+    assert float(invoices["100201"].get("AmountCredited") or 0) == 0  # drafts are not allocated
