@@ -160,5 +160,12 @@ class FaultMiddleware:
         await self.app(scope, receive, swallow)  # the write happens and is committed
         notes["dropped"] = True
         notes["status"] = started.get("status", 0)
+        # uvicorn's `receive` is a method of the request cycle, which holds the socket: close it
+        # so the client sees the connection end before any byte of a response.
+        transport = getattr(getattr(receive, "__self__", None), "transport", None)
+        if transport is not None:
+            transport.close()
+            await asyncio.sleep(0)  # let uvicorn notice the disconnect before we return
+            return
         await send({"type": "http.response.start", "status": 200, "headers": []})
         raise ConnectionDropped(f"{scope['method']} {scope['path']}: dropped by a fault rule")

@@ -21,20 +21,21 @@ class WindowResult:
 class FixedWindowLimiter:
     """At most `limit` calls per key in each fixed window of `window` seconds.
 
-    Windows are aligned to the epoch (a minute window resets on the minute, a day window at
-    midnight UTC). Rejected calls do not count.
+    Windows follow one another from `anchor` (by default the moment the limiter was made or
+    last reset), so a fresh server's first window is a whole one. Rejected calls do not count.
     """
 
     def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.time) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
+        self.anchor = clock()
         self._counts: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
     def hit(self, key: str) -> WindowResult:
         """Count one call for `key` if the window has room."""
-        now = self.clock()
+        now = self.clock() - self.anchor
         index = int(now // self.window)
         with self._lock:
             start, used = self._counts.get(key, (index, 0))
@@ -57,15 +58,16 @@ class FixedWindowLimiter:
 
     def remaining(self, key: str) -> int:
         """Calls left for `key` in the current window."""
-        index = int(self.clock() // self.window)
+        index = int((self.clock() - self.anchor) // self.window)
         with self._lock:
             start, used = self._counts.get(key, (index, 0))
         return self.limit - (used if start == index else 0)
 
     def reset(self) -> None:
-        """Forget all counts."""
+        """Forget all counts and start a new window now."""
         with self._lock:
             self._counts.clear()
+            self.anchor = self.clock()
 
 
 class ConcurrencyLimiter:

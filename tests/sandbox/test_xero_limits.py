@@ -1,0 +1,222 @@
+"""Xero's rate limits, Idempotency-Key replays, injected faults and the request log."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+
+TENANT = "00000000-0000-4000-8000-000000000001"
+LIMIT_HEADERS = ("X-MinLimit-Remaining", "X-DayLimit-Remaining", "X-AppMinLimit-Remaining")
+
+
+def remaining(response) -> tuple[int, int]:
+    return int(response.headers["X-MinLimit-Remaining"]), int(
+        response.headers["X-DayLimit-Remaining"]
+    )
+
+
+def test_minute_and_day_limits_answer_429_with_retry_after(start_sandbox):
+    with start_sandbox(xero_rate_per_minute=3, xero_window_seconds=3, xero_daily_limit=5) as box:
+        box.xero_token()
+        calls = [box.xero("GET", "/Accounts") for _ in range(3)]
+        assert [remaining(r) for r in calls] == [(2, 4), (1, 3), (0, 2)]
+        refused = box.xero("GET", "/Accounts")
+        assert refused.status_code == 429
+        assert refused.headers["X-Rate-Limit-Problem"] == "minute"
+        wait = int(refused.headers["Retry-After"])
+        assert 1 <= wait <= 3
+        assert all(h in refused.headers for h in LIMIT_HEADERS)
+
+        time.sleep(wait)
+        assert box.xero("GET", "/Nope").status_code == 404  # counts, and carries the headers
+        last = box.xero("GET", "/Accounts")
+        assert last.status_code == 200 and remaining(last)[1] == 0
+        over = box.xero("GET", "/Accounts")
+        assert over.status_code == 429
+        assert over.headers["X-Rate-Limit-Problem"] == "day"
+        assert int(over.headers["Retry-After"]) > 3
+        # tokens and /connections are not Accounting API calls
+        token = box.xero_token(fresh=True)
+        assert requests.get(
+            f"{box.xero_url}/connections", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ).ok
+
+
+def test_concurrent_calls_over_the_limit_get_429_concurrent(start_sandbox):
+    with start_sandbox(xero_concurrency=2, xero_rate_per_minute=100) as box:
+        box.xero_token()
+        box.xero_fault({"method": "GET", "path": "/api.xro/2.0/Accounts", "delay": 1.0, "count": 3})
+        results: list[requests.Response] = []
+
+        def call() -> None:
+            results.append(box.xero("GET", "/Accounts"))
+
+        threads = [threading.Thread(target=call) for _ in range(3)]
+        for t in threads:
+            t.start()
+            time.sleep(0.1)
+        for t in threads:
+            t.join()
+        statuses = sorted(r.status_code for r in results)
+        assert statuses == [200, 200, 429]
+        [refused] = [r for r in results if r.status_code == 429]
+        assert refused.headers["X-Rate-Limit-Problem"] == "concurrent"
+        assert box.xero("GET", "/Accounts").status_code == 200
+
+
+def test_no_limits_still_sends_the_headers(sandbox):
+    response = sandbox.xero("GET", "/Currencies")
+    assert response.status_code == 200
+    assert all(int(response.headers[h]) > 1000 for h in LIMIT_HEADERS)
+
+
+INVOICE = {
+    "Type": "ACCREC",
+    "InvoiceNumber": "IDEM-1",
+    "Contact": {"Name": "Idem AS"},
+    "Date": "2026-11-20",
+    "DueDate": "2026-12-04",
+    "Status": "AUTHORISED",
+    "LineItems": [{"Description": "x", "Quantity": 1, "UnitAmount": 100, "AccountCode": "200"}],
+}
+
+
+def put_invoice(box, key: str, invoice: dict = INVOICE) -> requests.Response:
+    return box.xero(
+        "PUT",
+        "/Invoices?summarizeErrors=false",
+        json={"Invoices": [invoice]},
+        headers={"Idempotency-Key": key},
+    )
+
+
+def test_idempotency_key_replays_the_first_answer(start_sandbox):
+    with start_sandbox() as box:
+        first = put_invoice(box, "key-1")
+        again = put_invoice(box, "key-1")
+        assert first.status_code == again.status_code == 200
+        assert again.json() == first.json()
+        assert len(box.xero_state()["invoices"]) == 1
+
+        different = put_invoice(box, "key-1", {**INVOICE, "InvoiceNumber": "IDEM-2"})
+        assert different.status_code == 400
+        assert "different request" in different.json()["Message"]
+        assert put_invoice(box, "k" * 129).status_code == 400
+
+        box.advance_clock(7 * 60)  # the key is forgotten after about 6 minutes
+        box.xero_token(fresh=True)
+        late = put_invoice(box, "key-1")
+        assert late.json()["Invoices"][0]["ValidationErrors"] == [
+            {"Message": "Invoice # must be unique."}
+        ]
+
+
+def test_concurrent_repeats_of_one_key_do_the_work_once(sandbox):
+    sandbox.reset()
+    sandbox.xero_fault({"method": "PUT", "path": "/api.xro/2.0/Invoices", "delay": 0.5, "count": 1})
+    results: list[requests.Response] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(put_invoice(sandbox, "same")))
+        for _ in range(3)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.status_code for r in results] == [200, 200, 200]
+    assert len({r.json()["Invoices"][0]["InvoiceID"] for r in results}) == 1
+    assert len(sandbox.xero_state()["invoices"]) == 1
+
+
+def test_fault_503_is_xeros_plain_text_and_counts_down(sandbox, xero_openapi):
+    sandbox.reset()
+    sandbox.xero_fault(
+        {"method": "GET", "path": "/api.xro/2.0/Accounts", "status": 503, "count": 1}
+    )
+    down = sandbox.xero("GET", "/Accounts")
+    assert down.status_code == 503
+    assert down.text == "The Xero API is currently offline for maintenance"
+    assert sandbox.xero("GET", "/Currencies").status_code == 200  # other paths untouched
+    xero_openapi.check(sandbox.xero("GET", "/Accounts"))
+
+
+def test_fault_429_carries_retry_after_and_problem(sandbox):
+    sandbox.reset()
+    sandbox.xero_fault(
+        {"path": "/api.xro/2.0/*", "status": 429, "retry_after": 7, "problem": "day", "count": 2}
+    )
+    for _ in range(2):
+        response = sandbox.xero("GET", "/Contacts")
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "7"
+        assert response.headers["X-Rate-Limit-Problem"] == "day"
+    assert sandbox.xero("GET", "/Contacts").status_code == 200
+
+
+def test_fault_500_and_delay(sandbox):
+    sandbox.reset()
+    sandbox.xero_fault(
+        [
+            {"method": "POST", "path": "/api.xro/2.0/Contacts", "status": 500, "count": 1},
+            {"method": "GET", "path": "/api.xro/2.0/Currencies", "delay": 0.4, "count": 1},
+        ]
+    )
+    assert sandbox.xero("POST", "/Contacts", json={"Contacts": [{"Name": "X"}]}).status_code == 500
+    assert sandbox.xero_state()["contacts"] == []
+    started = time.monotonic()
+    assert sandbox.xero("GET", "/Currencies").status_code == 200
+    assert time.monotonic() - started >= 0.4
+
+
+def test_drop_commits_the_write_then_closes_the_connection(sandbox):
+    sandbox.reset()
+    sandbox.xero_requests(clear=True)
+    sandbox.xero_fault({"method": "PUT", "path": "/api.xro/2.0/Invoices", "drop": True, "count": 1})
+    with pytest.raises(requests.ConnectionError):
+        put_invoice(sandbox, "dropped-1")
+    [stored] = sandbox.xero_state()["invoices"]
+    assert stored["InvoiceNumber"] == "IDEM-1"
+    # the retry with the same key gets the answer that was lost
+    retry = put_invoice(sandbox, "dropped-1")
+    assert retry.json()["Invoices"][0]["InvoiceID"] == stored["InvoiceID"]
+    log = [e for e in sandbox.xero_requests() if e["path"] == "/api.xro/2.0/Invoices"]
+    assert log[0].get("dropped") is True
+
+
+def test_bad_fault_rules_are_refused_naming_the_field(sandbox):
+    for rule, field in [
+        ({"path": "/x", "status": 99}, "status"),
+        ({"path": "/x"}, "status"),
+        ({"path": "/x", "status": 500, "colour": 1}, "colour"),
+        ({"path": "/x", "status": 500, "probability": 2}, "probability"),
+    ]:
+        response = requests.post(f"{sandbox.xero_url}/_sandbox/faults", json=rule, timeout=30)
+        assert response.status_code == 400
+        assert field in response.json()["error"]
+
+
+def test_probability_zero_never_fires(sandbox):
+    sandbox.reset()
+    sandbox.xero_fault({"path": "/api.xro/2.0/Accounts", "status": 500, "probability": 0})
+    assert all(sandbox.xero("GET", "/Accounts").ok for _ in range(5))
+    sandbox.clear_faults()
+
+
+def test_request_log_records_each_call_and_clears(sandbox):
+    sandbox.reset()
+    sandbox.xero("GET", "/Contacts", params={"where": 'Name=="x"'})
+    sandbox.xero("GET", "/Nope")
+    log = sandbox.xero_requests(clear=True)
+    assert [(e["method"], e["path"], e["status"]) for e in log] == [
+        ("GET", "/api.xro/2.0/Contacts", 200),
+        ("GET", "/api.xro/2.0/Nope", 404),
+    ]
+    assert "where=" in log[0]["query"]
+    assert log[0]["tenant"] == TENANT
+    assert log[0]["time"].endswith("Z")
+    assert sandbox.xero_requests() == []
+    # secrets never reach the log
+    assert "sandbox-secret" not in str(log) and "Bearer" not in str(log)
