@@ -45,11 +45,12 @@ class XeroStream(Stream):
 
     def start_moment(self, context: dict | None) -> datetime:
         """The oldest UpdatedDateUTC this run reads."""
+        start_date = self.xero_tap.start_date  # checked first: the SDK parses it too
         return sync_start(
             self.get_starting_timestamp(context),
             lookback_days=self.xero_tap.payment_lookback_days,
             now=datetime.now(UTC),
-            start_date=self.xero_tap.start_date,
+            start_date=start_date,
         )
 
     def fetch(self, since: datetime) -> Iterable[dict[str, Any]]:

@@ -22,6 +22,10 @@ XERO_API_URL = "https://api.xero.com/api.xro/2.0"
 XERO_IDENTITY_URL = "https://identity.xero.com"
 
 
+class SettingError(ValueError):
+    """A tap-xero setting that cannot be used; the message names the setting."""
+
+
 class TapXero(Tap):
     """Reads Xero invoices whose status changed within the lookback window."""
 
@@ -105,16 +109,14 @@ class TapXero(Tap):
         try:
             return xero_datetime(value)
         except ValueError:
-            raise MappingError(
-                f"tap-xero setting start_date: {value!r} is not an ISO 8601 date"
-            ) from None
+            raise SettingError(f"setting start_date: {value!r} is not an ISO 8601 date") from None
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the tap; a Xero, mapping or data fault stops it with one clear line."""
         try:
             super().invoke(*args, **kwargs)
-        except (XeroError, MappingError, XeroRecordError) as fault:
+        except (XeroError, MappingError, SettingError, XeroRecordError) as fault:
             cls.logger.error("tap-xero stopped: %s", fault)
             sys.exit(1)
 

@@ -105,13 +105,13 @@ def apply_payment_status(
     if when is None:
         value = record.get("FullyPaidOnDate")
         return Outcome.REFUSED, f"{describe(record)}: FullyPaidOnDate {value!r} is not a date"
-    qondor_invoice = client.get_invoice_by_external_reference(str(invoice_id))
-    if qondor_invoice is None:
-        return Outcome.UNKNOWN, None
-    if qondor_invoice.get("status") == InvoiceStatus.Paid:
-        return Outcome.ALREADY_PAID, None
     try:
+        qondor_invoice = client.get_invoice_by_external_reference(str(invoice_id))
+        if qondor_invoice is None:
+            return Outcome.UNKNOWN, None
+        if qondor_invoice.get("status") == InvoiceStatus.Paid:
+            return Outcome.ALREADY_PAID, None
         ack = client.set_as_paid(qondor_invoice["id"], when)
     except (QondorValidationError, QondorNotFound) as refused:
-        return Outcome.REFUSED, f"{describe(record)}: Qondor refused SetAsPaid: {refused}"
+        return Outcome.REFUSED, f"{describe(record)}: Qondor refused it: {refused}"
     return (Outcome.MARKED_PAID if ack.changed else Outcome.ALREADY_PAID), None

@@ -224,3 +224,11 @@ def test_xero_daily_limit_stops_with_one_line(sandbox, tmp_path):
     stops = [line for line in run.stderr.splitlines() if "tap-xero stopped:" in line]
     assert len(stops) == 1 and "daily" in stops[0], run.stderr[-2000:]
     assert run.state is None  # no bookmark moves: the next run reads the same window
+
+
+def test_bad_start_date_stops_with_one_line_naming_the_setting(sandbox, tmp_path):
+    run = run_tap(sandbox, tmp_path, settings={"start_date": "last spring"})
+
+    assert run.returncode != 0
+    stops = [line for line in run.stderr.splitlines() if "tap-xero stopped:" in line]
+    assert len(stops) == 1 and "start_date" in stops[0] and "last spring" in stops[0]
