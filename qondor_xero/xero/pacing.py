@@ -58,6 +58,7 @@ class Pacer:
         self._in_flight = 0
         self._hold_until = 0.0
         self._day_warned = False
+        self._serial = False  # one call at a time while the day's quota runs out
         self.waited = 0.0  # seconds callers spent waiting for the window or a hold
 
     def tighten(self, rate: int, concurrency: int, window: float) -> None:
@@ -87,7 +88,7 @@ class Pacer:
         with self._cond:
             while True:
                 now = self._clock()
-                if self._in_flight >= self.concurrency:
+                if self._in_flight >= (1 if self._serial else self.concurrency):
                     self._cond.wait()
                     continue
                 wait = self._window_wait(now)
@@ -135,11 +136,19 @@ class Pacer:
         if day is not None and day <= DAY_LIMIT_WARNING and not self._day_warned:
             self._day_warned = True
             log.warning("Xero tenant %s has %d API calls left today", self.name, day)
-        known = [x for x in (minute, day) if x is not None]
-        if not known:
+        if minute is None and day is None:
             return
-        remaining = min(known)
         with self._cond:
+            if day is not None:
+                # Few calls left today: one at a time, so no burst of calls all get the daily
+                # 429. Never wait for the day itself: the next call's 429 says when it resumes.
+                serial = day <= 2 * self.concurrency
+                if self._serial and not serial:
+                    self._cond.notify_all()
+                self._serial = serial
+            if minute is None:
+                return
+            remaining = minute
             now = self._clock()
             self._slots = [s for s in self._slots if s.end + self.window > now]
             ours = self.rate - len(self._slots)

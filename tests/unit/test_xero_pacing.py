@@ -73,17 +73,36 @@ def test_server_remaining_header_books_calls_made_elsewhere():
     assert starts[2] == pytest.approx(1060)
 
 
-def test_day_remaining_low_slows_down_and_warns_once(caplog):
+def test_day_remaining_low_warns_once_and_never_waits_for_the_day(caplog):
     clock = FakeClock()
     pacer = Pacer(rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep, name="t1")
     with caplog.at_level("WARNING"):
         pacer.observe({"X-MinLimit-Remaining": "59", "X-DayLimit-Remaining": "1"})
         pacer.observe({"X-MinLimit-Remaining": "59", "X-DayLimit-Remaining": "0"})
     assert [r.getMessage() for r in caplog.records] == ["Xero tenant t1 has 1 API calls left today"]
+    # The next call goes out at once: its 429 says when the quota resumes.
     with pacer.slot():
-        pass
-    with pacer.slot():
-        assert clock.now >= 1060
+        assert clock.now == 1000
+
+
+def test_day_remaining_low_means_one_call_at_a_time():
+    pacer = Pacer(rate=1000, concurrency=5)
+    pacer.observe({"X-DayLimit-Remaining": "8"})
+    first = pacer.acquire()
+    started = []
+    waiter = threading.Thread(target=lambda: started.append(pacer.acquire()))
+    waiter.start()
+    waiter.join(0.2)
+    assert started == []  # blocked behind the call in flight
+    pacer.release(first)
+    waiter.join(2)
+    assert len(started) == 1
+    pacer.release(started[0])
+    pacer.observe({"X-DayLimit-Remaining": "4000"})  # a new day: full concurrency again
+    slots = [pacer.acquire() for _ in range(5)]
+    assert pacer.in_flight == 5
+    for slot in slots:
+        pacer.release(slot)
 
 
 def test_garbage_headers_are_ignored():
