@@ -232,3 +232,39 @@ def test_bad_start_date_stops_with_one_line_naming_the_setting(sandbox, tmp_path
     assert run.returncode != 0
     stops = [line for line in run.stderr.splitlines() if "tap-xero stopped:" in line]
     assert len(stops) == 1 and "start_date" in stops[0] and "last spring" in stops[0]
+
+
+def test_bookmark_stops_at_the_run_start_so_changes_during_the_run_are_read_again(
+    sandbox, tmp_path
+):
+    base = datetime.now(UTC) - timedelta(hours=3)
+    ids = seed_invoices(
+        sandbox, [xero_invoice(f"R-{n}", base + timedelta(minutes=n)) for n in range(3)]
+    )
+    sandbox.xero_fault({"method": "GET", "path": "/api.xro/2.0/Invoices", "delay": 1.0})
+    tap = subprocess.Popen(
+        tap_command(sandbox, tmp_path / "first"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(r["path"] == "/connect/token" for r in sandbox.xero_requests()):
+            assert time.monotonic() < deadline and tap.poll() is None, "tap-xero never started"
+            time.sleep(0.02)
+        sandbox.pay([ids[1]])  # paid while the run waits for its first page
+        stdout, stderr = tap.communicate(timeout=120)
+    finally:
+        if tap.poll() is None:
+            tap.kill()
+        sandbox.clear_faults()
+    first = parse_run(tap.returncode, stdout, stderr)
+    paid = [r for r in first.records() if r["InvoiceID"] == ids[1]]
+    assert paid and paid[-1]["Status"] == "PAID"
+    bookmark = first.state["bookmarks"]["invoices"]["replication_key_value"]
+    assert datetime.fromisoformat(bookmark) < datetime.fromisoformat(paid[-1]["UpdatedDateUTC"])
+
+    second = run_tap(sandbox, tmp_path / "second", state=first.state)
+
+    assert second.ids() == [ids[1]]  # read again; the older ones are not
