@@ -291,6 +291,8 @@ class QondorClient:
         if status == 404:
             return QondorNotFound(text, status=status, call=call)
         if status == 429:
+            if "quota" in detail.lower():
+                return self._daily_limit(what, call, _retry_after(response), response)
             return QondorRateLimited(
                 f"{text} (still rate limited after {attempts} attempts)", status=status, call=call
             )
