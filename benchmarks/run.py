@@ -115,7 +115,7 @@ def pay_share(sb: Sandbox, share: float) -> int:
     step = max(1, round(1 / share))
     chosen = [i["InvoiceID"] for i in invoices[::step]]
     for start in range(0, len(chosen), 500):
-        sb.call("xero", "POST", "/_sandbox/pay", {"InvoiceIDs": chosen[start : start + 500]})
+        sb.call("xero", "POST", "/_sandbox/pay", {"invoices": chosen[start : start + 500]})
     return len(chosen)
 
 
@@ -135,9 +135,12 @@ def flow_calls(sb: Sandbox) -> dict[str, Any]:
     }
 
 
-def pipeline_summary(run: PipelineRun) -> dict[str, Any]:
+def pipeline_summary(run: PipelineRun, startup: dict[str, float]) -> dict[str, Any]:
     """What a pipeline run cost, for the results file."""
-    rate = lambda s: round(run.records / s, 1) if s > 0 else None  # noqa: E731
+
+    def rate(seconds: float) -> float | None:
+        return round(run.records / seconds, 1) if seconds > 0.05 else None
+
     return {
         "ok": run.ok,
         "records": run.records,
@@ -148,6 +151,7 @@ def pipeline_summary(run: PipelineRun) -> dict[str, Any]:
             "cpu_s": round(run.tap.cpu_s, 3),
             "peak_rss_mb": round(run.tap.peak_rss_mb, 1),
             "records_per_s": rate(run.tap.wall_s),
+            "records_per_cpu_s": rate(run.tap.cpu_s - startup.get(run.tap.name, 0.0)),
         },
         "target": {
             "exit": run.target.exit_code,
@@ -155,6 +159,7 @@ def pipeline_summary(run: PipelineRun) -> dict[str, Any]:
             "cpu_s": round(run.target.cpu_s, 3),
             "peak_rss_mb": round(run.target.peak_rss_mb, 1),
             "records_per_s": rate(run.target.wall_s),
+            "records_per_cpu_s": rate(run.target.cpu_s - startup.get(run.target.name, 0.0)),
         },
         **({} if run.ok else {"stderr_tail": run.stderr_tail}),
     }
@@ -180,7 +185,7 @@ def measure(n: int, limits: bool, args: argparse.Namespace, root: Path) -> dict[
             "tap-qondor", configs["tap-qondor"], "target-xero", configs["target-xero"],
             workdir, args.timeout, lifted=not limits,
         )  # fmt: skip
-        out["invoice_sync"] = pipeline_summary(inv_run) | {"calls": flow_calls(sb)}
+        out["invoice_sync"] = pipeline_summary(inv_run, args.startup) | {"calls": flow_calls(sb)}
         log(f"{label}: invoice sync {'ok' if inv_run.ok else 'FAILED'} in {inv_run.wall_s:.1f} s")
         qondor_after, xero_after = sb.state("qondor"), sb.state("xero")
         inv = floor.invoice_sync_data(queue, qondor_after, xero_before, xero_after)
@@ -200,7 +205,7 @@ def measure(n: int, limits: bool, args: argparse.Namespace, root: Path) -> dict[
             "tap-xero", configs["tap-xero"], "target-qondor", configs["target-qondor"],
             workdir, args.timeout, lifted=not limits,
         )  # fmt: skip
-        out["payment_sync"] = pipeline_summary(pay_run) | {"calls": flow_calls(sb)}
+        out["payment_sync"] = pipeline_summary(pay_run, args.startup) | {"calls": flow_calls(sb)}
         log(f"{label}: payment sync {'ok' if pay_run.ok else 'FAILED'} in {pay_run.wall_s:.1f} s")
         qondor_end = sb.state("qondor")
         out["qondor_paid_after"] = sum(
@@ -344,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     log(f"sizes {sizes}; real limits up to {args.real_limits_up_to}; files in {root}")
     sampler = LoadSampler()
     sampler.start()
-    startup = round(startup_cpu_s("tap-qondor") + startup_cpu_s("target-xero"), 3)
+    args.startup = {p: round(startup_cpu_s(p), 3) for p in PLUGINS}
+    startup = round(args.startup["tap-qondor"] + args.startup["target-xero"], 3)
     rows = []
     for n in sizes:
         lifted = None if args.no_lifted else measure(n, False, args, root)
@@ -353,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(report.row_text(row), flush=True)
     results = {"machine": machine(sampler.stop()), "runs": rows}
+    args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
     if args.merge and results_path.exists():
         old = json.loads(results_path.read_text())

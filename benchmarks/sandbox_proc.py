@@ -84,6 +84,8 @@ class Sandbox:
 
     def start(self, timeout: float = 900.0) -> float:
         """Start the server and wait until both halves answer health; returns seconds taken."""
+        for stale in self.workdir.glob("sandbox.sqlite*"):
+            stale.unlink()  # a fresh database, so the scenario is seeded anew
         started = time.monotonic()
         log = open(self.workdir / "sandbox.log", "wb")  # noqa: SIM115 - held for the process
         self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
