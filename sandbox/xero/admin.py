@@ -36,11 +36,14 @@ def reset(
 ) -> dict[str, int]:
     """Delete every Xero object, limit count, log entry and fault; seed a scenario."""
     built = load_scenario(scenario, seed=seed, size=size)
-    store.clear_data(sandbox.db)
+    store.clear_data(sandbox.db, drop_indexes=True)
     sandbox.limits.reset()
     sandbox.log.clear()
     sandbox.faults.clear()
-    counts = seed_defaults(sandbox.db, getattr(built, "xero", None) or {})
+    try:
+        counts = seed_defaults(sandbox.db, getattr(built, "xero", None) or {})
+    finally:
+        store.create_schema(sandbox.db)  # the indexes, built once over the seeded rows
     sandbox.db.set_meta("xero.seeded", scenario)
     return counts
 

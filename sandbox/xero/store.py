@@ -9,6 +9,7 @@ ordering and uniqueness checks need, with indexes.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ CREATE TABLE IF NOT EXISTS xero_tokens (
     token TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT, tenant_id TEXT,
     created REAL, expires REAL, used_at REAL, successor TEXT);
 """
+
+INDEX_NAMES = re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", SCHEMA)
 
 DATA_TABLES = (
     "xero_accounts",
@@ -265,12 +268,19 @@ def create_schema(db: Database) -> None:
                 conn.execute(statement)
 
 
-def clear_data(db: Database) -> None:
-    """Delete every stored object (tokens survive, as they would at Xero)."""
+def clear_data(db: Database, drop_indexes: bool = False) -> None:
+    """Delete every stored object (tokens survive, as they would at Xero).
+
+    With `drop_indexes` the indexes go too, so that a large seed loads fast; `create_schema`
+    puts them back.
+    """
     with db.write() as conn:
         for table in DATA_TABLES:
             conn.execute(f"DELETE FROM {table}")
         conn.execute("DELETE FROM meta WHERE key LIKE 'xero.%'")
+        if drop_indexes:
+            for name in INDEX_NAMES:
+                conn.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 def save(conn: sqlite3.Connection, table: Table, docs: Iterable[dict[str, Any]]) -> None:
