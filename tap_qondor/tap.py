@@ -98,10 +98,19 @@ class TapQondor(Tap):
         """Check settings and mapping file, sync every selected stream, close the Qondor session."""
         try:
             _ = self.client, self.mapping  # a bad setting stops the run before any output
+            self.read_qondor()
             super().sync_all()
         finally:
             if "client" in self.__dict__:
                 self.client.close()
+
+    def read_qondor(self) -> None:
+        """Read the queue (and customers, when selected) before any output, so a fault stops cleanly."""
+        selected = {name for name, stream in self.streams.items() if stream.selected}
+        if selected:
+            _ = self.queue.items
+        if "customers" in selected:
+            _ = self.queue.customers
 
     @classmethod
     def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]

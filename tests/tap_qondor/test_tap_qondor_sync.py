@@ -1,0 +1,219 @@
+"""tap-qondor runs (console script, subprocess) against the sandbox's demo queue."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from singer_sdk.testing.runners import TapTestRunner
+
+from qondor_xero.qondor import contract
+from tap_qondor.tap import TapQondor
+
+TAP = str(Path(sys.executable).with_name("tap-qondor"))
+DEMO_MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "demo.yml"
+QUEUE_PATH = contract.UNPROCESSED_INVOICES
+CREDIT_NOTE_IDS = [5033, 5034, 5035, 5036, 5037, 5038]
+
+
+@dataclass
+class Run:
+    """What one tap run printed."""
+
+    returncode: int
+    stderr: str
+    messages: list[dict[str, Any]]
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def stream_order(self) -> list[str]:
+        order: list[str] = []
+        for m in self.messages:
+            if m["type"] == "RECORD" and (not order or order[-1] != m["stream"]):
+                order.append(m["stream"])
+        return order
+
+    def ids(self, stream: str) -> list[int]:
+        return [r["id"] for r in self.records.get(stream, [])]
+
+
+def run_tap(box, tmp_path: Path, **settings: Any) -> Run:
+    config = {**box.qondor_config(), "mapping_file": str(DEMO_MAPPING), **settings}
+    config = {k: v for k, v in config.items() if v is not None}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    done = subprocess.run([TAP, "--config", str(path)], capture_output=True, text=True, timeout=120)
+    messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    run = Run(done.returncode, done.stderr, messages)
+    for m in messages:
+        if m["type"] == "RECORD":
+            run.records.setdefault(m["stream"], []).append(m["record"])
+    return run
+
+
+def sync_in_process(box, **settings: Any) -> dict[str, list[int]]:
+    """Ids per stream from an in-process sync (faster where the subprocess adds nothing)."""
+    config = {**box.qondor_config(), "mapping_file": str(DEMO_MAPPING), **settings}
+    runner = TapTestRunner(TapQondor, config=config)
+    runner.sync_all()
+    return {name: [r["id"] for r in records] for name, records in runner.records.items()}
+
+
+def write_mapping(tmp_path: Path, offices: list[int], projects: list[int]) -> str:
+    text = DEMO_MAPPING.read_text()
+    text = text.replace("offices: []", f"offices: {offices}").replace(
+        "projects: []", f"projects: {projects}"
+    )
+    path = tmp_path / "filtered.yml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def demo_run(sandbox, tmp_path_factory) -> tuple[Run, Counter]:
+    """One plain run over the demo queue, and the Qondor calls it made."""
+    sandbox.reset("demo")
+    run = run_tap(sandbox, tmp_path_factory.mktemp("demo-run"))
+    return run, Counter(r["path"] for r in sandbox.qondor_requests())
+
+
+@pytest.fixture
+def demo(sandbox):
+    sandbox.reset("demo")
+    return sandbox
+
+
+@pytest.fixture
+def queue(demo) -> list[dict[str, Any]]:
+    """The demo queue as the sandbox stores it."""
+    state = demo.qondor_state()["invoices"]
+    return sorted(
+        (i for i in state if i["statusText"] == "Unprocessed" and 5001 <= i["id"] <= 5043),
+        key=lambda i: i["id"],
+    )
+
+
+def test_a_run_emits_customers_then_invoices_then_credit_notes(demo_run, queue):
+    run, calls = demo_run
+    assert run.returncode == 0, run.stderr
+    assert run.stream_order == ["customers", "invoices", "credit_notes"]
+    assert sorted(run.ids("invoices") + run.ids("credit_notes")) == [i["id"] for i in queue]
+    assert sorted(run.ids("credit_notes")) == CREDIT_NOTE_IDS
+    named = {i["customerId"] for i in queue if i["customerId"] is not None}
+    assert sorted(run.ids("customers")) == sorted(named)
+    kinds = Counter(r["invoiceKind"] for r in run.records["invoices"])
+    by_type = Counter(i["invoiceTypeText"] for i in queue)
+    assert kinds == {
+        "offer": by_type["OfferInvoice"],
+        "form": by_type["FormInvoice"],
+        "booking": by_type["BookingInvoice"],
+        "card_payment": by_type["CreditCardPayment"],
+    }
+    credit = next(r for r in run.records["credit_notes"] if r["id"] == 5033)
+    assert (credit["invoiceKind"], credit["creditedInvoiceId"]) == ("credit_note", 5001)
+    assert credit["creditedInvoiceNumber"] == "100201"
+    booking = next(r for r in run.records["invoices"] if r["invoiceKind"] == "booking")
+    assert booking["customerId"] is None and booking["booker"]["lastName"]
+    # One queue read, each customer once, no state that could skip an item next time.
+    assert calls[QUEUE_PATH] == 1
+    assert all(n == 1 for p, n in calls.items() if p.startswith("/Customer/"))
+    states = [m["value"] for m in run.messages if m["type"] == "STATE"]
+    assert all(not bookmark for s in states for bookmark in s.get("bookmarks", {}).values())
+
+
+def test_every_record_validates_against_its_stream_schema(demo_run):
+    run, _ = demo_run
+    assert run.returncode == 0, run.stderr
+    schemas = {m["stream"]: m["schema"] for m in run.messages if m["type"] == "SCHEMA"}
+    assert list(schemas) == ["customers", "invoices", "credit_notes"]
+    checked = 0
+    for m in run.messages:
+        if m["type"] == "RECORD":
+            jsonschema.validate(
+                m["record"],
+                schemas[m["stream"]],
+                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+            )
+            checked += 1
+    assert checked == 43 + len(run.records["customers"])
+    lines = [line for r in run.records["invoices"] for line in r["lines"]]
+    assert all(isinstance(line["amountExclVat"], int | float) for line in lines)
+    assert all(r["invoiceDate"][4] == "-" for r in run.records["invoices"])
+
+
+def emitted(ids: dict[str, list[int]]) -> list[int]:
+    return sorted(ids.get("invoices", []) + ids.get("credit_notes", []))
+
+
+def test_office_and_project_filters_of_the_mapping_file(demo, queue, tmp_path):
+    projects = sorted({i["projectId"] for i in queue if i["projectId"] is not None})[:3]
+    ids = sync_in_process(demo, mapping_file=write_mapping(tmp_path, [3], []))
+    expected = [i["id"] for i in queue if i["officeId"] == 3]
+    assert expected and emitted(ids) == expected
+    ids = sync_in_process(demo, mapping_file=write_mapping(tmp_path, [], projects))
+    expected = [i["id"] for i in queue if i["projectId"] in projects]
+    assert expected and emitted(ids) == expected
+    ids = sync_in_process(demo, mapping_file=write_mapping(tmp_path, [1], projects))
+    both = [i["id"] for i in queue if i["projectId"] in projects and i["officeId"] == 1]
+    assert emitted(ids) == both
+    named = {i["customerId"] for i in queue if i["id"] in both and i["customerId"]}
+    assert sorted(ids.get("customers", [])) == sorted(named)
+
+
+def test_include_types_limits_items_and_their_customers(demo, queue):
+    ids = sync_in_process(demo, include_types=["CreditNote"])
+    assert ids.get("invoices", []) == []
+    assert sorted(ids["credit_notes"]) == CREDIT_NOTE_IDS
+    named = {i["customerId"] for i in queue if i["id"] in CREDIT_NOTE_IDS and i["customerId"]}
+    assert sorted(ids["customers"]) == sorted(named)
+    ids = sync_in_process(demo, include_types=["BookingInvoice", "CreditCardPayment"])
+    types = {i["id"]: i["invoiceTypeText"] for i in queue}
+    assert {types[i] for i in ids["invoices"]} == {"BookingInvoice", "CreditCardPayment"}
+    assert ids.get("credit_notes", []) == []
+
+
+def test_a_429_storm_is_ridden_out(demo, queue, tmp_path):
+    demo.qondor_fault({"path": QUEUE_PATH, "status": 429, "retry_after": 1, "count": 2})
+    demo.qondor_fault(
+        {"path": "/Customer/v1/Customer/*", "status": 429, "retry_after": 1, "count": 3}
+    )
+    run = run_tap(demo, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert len(run.ids("invoices") + run.ids("credit_notes")) == len(queue)
+    assert len(run.ids("customers")) == len({i["customerId"] for i in queue if i["customerId"]})
+    statuses = Counter(r["status"] for r in demo.qondor_requests())
+    assert statuses[429] == 5
+
+
+def test_an_item_whose_customer_is_gone_is_still_emitted_and_logged_once(demo, queue, tmp_path):
+    demo.qondor_fault({"path": "/Customer/v1/Customer/101", "status": 404})
+    run = run_tap(demo, tmp_path)
+    assert run.returncode == 0, run.stderr
+    of_101 = [i["id"] for i in queue if i["customerId"] == 101]
+    assert len(of_101) > 1
+    emitted = run.records["invoices"] + run.records["credit_notes"]
+    assert sorted(r["id"] for r in emitted if r["customerId"] == 101) == of_101
+    assert (
+        next(r for r in emitted if r["customerId"] == 101)["customer"]["name"] == "Fjord Events AS"
+    )
+    assert 101 not in run.ids("customers")
+    warnings = [line for line in run.stderr.splitlines() if "customer 101" in line]
+    assert len(warnings) == 1 and "not found" in warnings[0]
+    assert "100201" in warnings[0]
+
+
+def test_a_wrong_key_stops_with_one_line_and_no_records(demo, tmp_path):
+    run = run_tap(demo, tmp_path, api_key="wrong-key-for-qondor-123")
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1 and "401" in errors[0] and "api_key" in errors[0]
+    assert "wrong-key-for-qondor-123" not in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not run.records
