@@ -21,9 +21,10 @@ from sandbox.common.admin import (
     read_json,
     request_log_routes,
 )
-from sandbox.xero import render, store, writes
+from sandbox.xero import payments, render, store
 from sandbox.xero.dates import now_ms, parse_request_date
 from sandbox.xero.seed import SeedError, seed_defaults, seed_objects
+from sandbox.xero.validation import valid_guid
 
 if TYPE_CHECKING:
     from sandbox.xero.app import XeroSandbox
@@ -87,7 +88,7 @@ def pay(sandbox: XeroSandbox, refs: list[Any], date: Any = None) -> list[dict[st
         for ref in refs:
             if isinstance(ref, dict):  # {"InvoiceID": ...} or {"InvoiceNumber": ...}
                 ref = ref.get("InvoiceID") or ref.get("InvoiceNumber") or ""
-            invoice = store.get(db, store.INVOICES, str(ref)) if writes.v.valid_guid(ref) else None
+            invoice = store.get(db, store.INVOICES, str(ref)) if valid_guid(ref) else None
             if invoice is None:
                 invoice = store.find_one(db, store.INVOICES, "invoice_number = ?", [str(ref)])
             if invoice is None:
@@ -97,7 +98,7 @@ def pay(sandbox: XeroSandbox, refs: list[Any], date: Any = None) -> list[dict[st
                     f"pay: invoice {ref!r} is {invoice['Status']} with AmountDue "
                     f"{invoice['AmountDue']}; only AUTHORISED invoices with an amount due can be paid"
                 )
-            payment = writes.apply_payment(
+            payment = payments.apply_payment(
                 db, invoice, account, invoice["AmountDue"], day, "Paid in sandbox"
             )
             paid.append(render.payment(payment))
@@ -147,8 +148,8 @@ def admin_routes(sandbox: XeroSandbox) -> list[Route]:
         refs = body.get("invoices") if isinstance(body, dict) else None
         if not isinstance(refs, list) or not refs:
             raise AdminError("pay: field 'invoices' must be a non-empty list of ids or numbers")
-        payments = await run_in_threadpool(pay, sandbox, refs, body.get("date"))
-        return JSONResponse({"payments": payments})
+        made = await run_in_threadpool(pay, sandbox, refs, body.get("date"))
+        return JSONResponse({"payments": made})
 
     @admin_endpoint
     async def refresh_token_endpoint(request: Request) -> Response:

@@ -18,7 +18,7 @@ from sandbox.common.faults import FaultMiddleware, FaultRule, FaultSet
 from sandbox.common.requestlog import RequestLog, RequestLogMiddleware, header
 from sandbox.common.settings import Settings
 from sandbox.db import Database
-from sandbox.xero import render, store, writes
+from sandbox.xero import payments, render, store, writes
 from sandbox.xero.auth import Identity
 from sandbox.xero.dates import msdate, parse_modified_since
 from sandbox.xero.gate import API_PREFIX, IdempotencyStore, RateLimits, XeroGate
@@ -272,7 +272,7 @@ async def allocations(request: Request) -> Response:
         return not_found()
 
     def write_allocation(sb: XeroSandbox, element: Any) -> writes.Outcome:
-        return writes.allocate_credit(sb.db, ident, element)
+        return payments.allocate_credit(sb.db, ident, element)
 
     def render_allocation(doc: dict[str, Any]) -> dict[str, Any]:
         out = dict(doc)
@@ -400,7 +400,7 @@ def _routes() -> list[Route]:
 
     payment_write = write_endpoint(
         "Payments",
-        lambda sb, el: writes.create_payment(sb.db, el),
+        lambda sb, el: payments.create_payment(sb.db, el),
         render.payment,
         "HasValidationErrors",
     )
