@@ -187,14 +187,12 @@ class SyncRun:
         )
         return WantedContact(keys, payload, qualifier, self.mapping.contact_match)
 
-    def prepare_contacts(self) -> None:
-        """Before the first item batch: resolve every customer received so far, in bulk."""
+    def customer_contacts_once(self) -> list[WantedContact]:
+        """The first time only: the contacts of every customer received so far (resolved in bulk)."""
         if self._contacts_prepared:
-            return
+            return []
         self._contacts_prepared = True
-        wanted = [w for c in self.customers.values() if (w := self._wanted_customer(c))]
-        if wanted:
-            self.contacts.resolve(wanted)
+        return [w for c in self.customers.values() if (w := self._wanted_customer(c))]
 
     def remember_invoice(self, invoice: dict[str, Any]) -> None:
         """Keep what credit notes need to know about an invoice in Xero (small, per number)."""

@@ -66,7 +66,6 @@ class XeroSink(BatchSink):
         items = [_plain(r) for r in context.get("records", [])]
         context["records"] = []
         with stop_on_systemic(self.run):
-            self.run.prepare_contacts()
             self.send(items)
 
     def send(self, items: list[dict[str, Any]]) -> None:
@@ -86,7 +85,9 @@ class XeroSink(BatchSink):
             else:
                 passing.append(item)
         wanted = {id(i): run.wanted_contact(i) for i in passing}
-        run.contacts.resolve([x for x in wanted.values() if x is not None])
+        # The first batch also resolves every customer received so far: one bulk read and write.
+        everyone = run.customer_contacts_once() + [x for x in wanted.values() if x is not None]
+        run.contacts.resolve(everyone)
         ready: list[tuple[dict, str]] = []
         for item in passing:
             want = wanted[id(item)]
@@ -113,54 +114,49 @@ class InvoicesSink(XeroSink):
     """Offer, form, booking and card-payment invoices: upsert, pay card payments, acknowledge."""
 
     def send(self, items: list[dict[str, Any]]) -> None:
-        """Upsert the batch's invoices in chunks of 50, then pay and acknowledge."""
+        """Upsert the batch's invoices in chunks of 50, pay card payments together, acknowledge."""
         run = self.run
         outcomes, ready = self.checked(items)
+        written: list[tuple[Outcome, dict[str, Any] | None]] = []
         for start in range(0, len(ready), WRITE_CHUNK):
-            outcomes += self._upsert(ready[start : start + WRITE_CHUNK])
+            written += self._upsert(ready[start : start + WRITE_CHUNK])
             run.tick()
-        run.acknowledge(outcomes)
+        self._pay(written)
+        run.acknowledge(outcomes + [outcome for outcome, _payment in written])
 
-    def _upsert(self, chunk: list[tuple[dict, str]]) -> list[Outcome]:
-        """Save one chunk of invoices; pay the card payments among them."""
+    def _upsert(self, chunk: list[tuple[dict, str]]) -> list[tuple[Outcome, dict[str, Any] | None]]:
+        """Save one chunk of invoices: each item's Outcome and the card payment it still needs."""
         run = self.run
         payloads = [invoice_to_xero(item, run.mapping, contact) for item, contact in chunk]
         if run.dry_run:
             return [
-                self._plan(item, payload)
+                (self._plan(item, payload), None)
                 for (item, _c), payload in zip(chunk, payloads, strict=True)
             ]
         try:
             results = run.xero.save_invoices(payloads)
         except XeroValidationError as exc:
-            return [
-                Outcome(item, error=xero_refusal(item, exc.messages or [str(exc)]))
-                for item, _ in chunk
-            ]
-        outcomes: dict[int, Outcome] = {}
+            errors = exc.messages or [str(exc)]
+            return [(Outcome(item, error=xero_refusal(item, errors)), None) for item, _ in chunk]
+        written: dict[int, tuple[Outcome, dict[str, Any] | None]] = {}
         final: list[int] = []
-        to_pay: list[tuple[int, dict[str, Any]]] = []
         for n, ((item, _contact), result) in enumerate(zip(chunk, results, strict=True)):
             if result.ok and result.obj:
                 invoice = result.obj
                 run.remember_invoice(invoice)
-                outcomes[n] = Outcome(item, xero_id=invoice["InvoiceID"])
                 run.report.add("invoices", "saved")
+                payment = None
                 if item.get("invoiceKind") == CARD_PAYMENT:
-                    payment = card_payment(
-                        invoice, run.mapping.card_payment_account, _date(item["invoiceDate"])
-                    )
-                    if payment:
-                        to_pay.append((n, payment))
+                    account = run.mapping.card_payment_account or ""
+                    payment = card_payment(invoice, account, _date(item["invoiceDate"]))
+                written[n] = (Outcome(item, xero_id=invoice["InvoiceID"]), payment)
             elif any(phrase in e for e in result.errors for phrase in NOT_MODIFIABLE):
                 final.append(n)
             else:
-                outcomes[n] = Outcome(item, error=xero_refusal(item, result.errors))
+                written[n] = (Outcome(item, error=xero_refusal(item, result.errors)), None)
         if final:
-            outcomes.update(self._already_final(chunk, final))
-        if to_pay:
-            self._pay(chunk, to_pay, outcomes)
-        return [outcomes[n] for n in sorted(outcomes)]
+            written.update({n: (o, None) for n, o in self._already_final(chunk, final).items()})
+        return [written[n] for n in sorted(written)]
 
     def _plan(self, item: dict[str, Any], payload: dict[str, Any]) -> Outcome:
         """Dry run: log the invoice that would be written."""
@@ -211,38 +207,34 @@ class InvoicesSink(XeroSink):
                 )
         return outcomes
 
-    def _pay(
-        self,
-        chunk: list[tuple[dict, str]],
-        to_pay: list[tuple[int, dict[str, Any]]],
-        outcomes: dict[int, Outcome],
-    ) -> None:
-        """Pay card-payment invoices in one PUT /Payments (≤ 50)."""
+    def _pay(self, written: list[tuple[Outcome, dict[str, Any] | None]]) -> None:
+        """Pay the batch's card-payment invoices together (PUT /Payments, ≤ 50 per call)."""
         run = self.run
+        to_pay = [(outcome, payment) for outcome, payment in written if payment]
+        if not to_pay:
+            return
+        payments = [payment for _o, payment in to_pay]
         try:
-            results = run.xero.create_payments([p for _n, p in to_pay])
+            results = run.xero.create_payments(payments)
         except XeroValidationError as exc:
-            results = [WriteResult(False, None, exc.messages or [str(exc)], p) for _n, p in to_pay]
-        for (n, payment), result in zip(to_pay, results, strict=True):
-            item = chunk[n][0]
+            results = [WriteResult(False, None, exc.messages or [str(exc)], p) for p in payments]
+        run.tick()
+        for (outcome, payment), result in zip(to_pay, results, strict=True):
+            number = str(outcome.item["invoiceNumber"]).strip()
             if result.ok:
                 run.report.add("payments", "created")
-                number = str(item["invoiceNumber"]).strip()
                 if number in run.invoices_seen:
                     run.invoices_seen[number].update(Status="PAID", AmountDue=0)
-            else:
-                run.report.add("payments", "failed")
-                invoice_id = payment["Invoice"]["InvoiceID"]
-                outcomes[n] = Outcome(
-                    item,
-                    error=xero_refusal(
-                        item,
-                        [
-                            f"the invoice is in Xero ({invoice_id}) but the card payment was refused: "
-                            + "; ".join(result.errors)
-                        ],
-                    ),
-                )
+                continue
+            run.report.add("payments", "failed")
+            why = "; ".join(result.errors)
+            outcome.error = xero_refusal(
+                outcome.item,
+                [
+                    f"it is in Xero ({payment['Invoice']['InvoiceID']}) but the card payment was refused: {why}"
+                ],
+            )
+            outcome.xero_id = None
 
 
 class CreditNotesSink(XeroSink):
