@@ -196,20 +196,34 @@ class QondorClient:
         return self._request("GET", contract.CUSTOMER_BY_ID, path_args={"id": customer_id})
 
     def get_customers(self, ids: Iterable[int]) -> dict[int, dict | None]:
-        """CustomerDetails for each distinct id (None for a 404), fetched concurrently within pacing."""
+        """CustomerDetails for each distinct id (None for a 404), fetched concurrently within pacing.
+
+        The first other error stops the fetching (calls already under way finish) and is raised.
+        """
         unique = list(dict.fromkeys(ids))
         if not unique:
             return {}
+        failures: list[QondorError] = []
+        stop = threading.Event()
 
         def fetch(customer_id: int) -> dict | None:
+            if stop.is_set():
+                return None
             try:
                 return self.get_customer(customer_id)
             except QondorNotFound:
                 return None
+            except QondorError as exc:
+                stop.set()
+                failures.append(exc)
+                return None
 
         workers = min(self.customer_workers, len(unique))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qondor-customer") as pool:
-            return dict(zip(unique, pool.map(fetch, unique), strict=True))
+            found = dict(zip(unique, pool.map(fetch, unique), strict=True))
+        if failures:
+            raise failures[0]
+        return found
 
     def get_offices(self) -> list[dict]:
         """Every office of the account."""

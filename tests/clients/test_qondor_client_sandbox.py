@@ -210,3 +210,9 @@ def test_no_secret_in_debug_logs_or_errors(client, demo, caplog):
     )
     texts += [r.getMessage() for r in caplog.records]
     assert texts and not [t for t in texts if key in t]
+
+
+def test_get_customers_raises_the_first_real_failure(client, demo):
+    demo.qondor_fault({"path": "/Customer/v1/Customer/102", "status": 500})
+    with pytest.raises(QondorServerError, match="GET /Customer/v1/Customer/102: 500"):
+        client.get_customers([101, 102, 103])

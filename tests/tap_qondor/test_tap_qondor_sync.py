@@ -217,3 +217,20 @@ def test_a_wrong_key_stops_with_one_line_and_no_records(demo, tmp_path):
     assert "wrong-key-for-qondor-123" not in run.stderr
     assert "Traceback" not in run.stderr
     assert not run.records
+
+
+def test_the_daily_limit_stops_the_run_with_one_line_before_any_record(start_sandbox, tmp_path):
+    with start_sandbox(scenario="demo", qondor_daily_limit=3) as box:
+        run = run_tap(box, tmp_path)
+        log = box.qondor_requests()
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1, run.stderr
+    assert "Qondor daily API limit reached" in errors[0] and "resumes at" in errors[0]
+    assert "Traceback" not in run.stderr
+    assert [m for m in run.messages if m["type"] == "RECORD"] == []
+    # No retry against the quota: each path once; only calls already in flight (4 customer
+    # workers) can meet the limit besides the first.
+    assert [r["status"] for r in log].count(200) == 3
+    assert 1 <= [r["status"] for r in log].count(429) <= 4
+    assert max(Counter(r["path"] for r in log).values()) == 1
