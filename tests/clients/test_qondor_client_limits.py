@@ -25,7 +25,7 @@ def test_pacing_holds_under_200_quick_calls_from_several_threads(start_sandbox):
     assert sum(qondor.calls.values()) == 200
     assert Counter(r["status"] for r in log) == {200: 200}
     # 10 per second at most: 200 calls cannot take less than 19 s.
-    assert 19.0 <= elapsed < 30.0
+    assert 19.0 <= elapsed < 60.0
     per_second = Counter(r["time"][:19] for r in log)
     assert max(per_second.values()) <= 10
 
