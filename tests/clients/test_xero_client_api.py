@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import uuid
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
@@ -25,6 +28,8 @@ def client_for(box, **kwargs) -> XeroClient:
     config = box.xero_config()
     kwargs.setdefault("tenant_id", config["tenant_id"])
     kwargs.setdefault("retry", FAST)
+    # The shared sandbox has no limits; Xero's 60/min would only slow the suite down.
+    kwargs.setdefault("rate_per_minute", 100_000)
     return XeroClient(
         config["api_url"],
         config["identity_url"],
@@ -259,3 +264,63 @@ def test_allocating_an_unknown_credit_note_is_not_found(box):
     client = client_for(box)
     with pytest.raises(XeroNotFound, match=r"^PUT /CreditNotes/.* failed: not found"):
         client.allocate_credit_note(str(uuid.uuid4()), [{"Amount": 1}])
+
+
+def test_invoice_numbers_with_a_comma_are_still_found(box, contact_id):
+    client = client_for(box)
+    client.save_invoices([invoice("2026,17", contact_id), invoice("NR-1", contact_id)])
+    found = list(client.iter_invoices(invoice_numbers=["2026,17", "NR-1"]))
+    assert sorted(i["InvoiceNumber"] for i in found) == ["2026,17", "NR-1"]
+
+
+class _Connections(BaseHTTPRequestHandler):
+    """Token and /connections endpoints of an app connected to several (or no) organisations.
+
+    The sandbox serves exactly one organisation, so this stands in for Xero here only.
+    """
+
+    tenants: list[dict] = []
+
+    def do_POST(self):
+        self._answer({"access_token": "stub-token", "expires_in": 1800, "token_type": "Bearer"})
+
+    def do_GET(self):
+        self._answer(self.tenants)
+
+    def _answer(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("count", [0, 2])
+def test_tenant_discovery_refuses_none_or_several_organisations(count):
+    tenants = [
+        {"tenantId": f"00000000-0000-4000-8000-00000000000{i}", "tenantName": f"Org {i}"}
+        for i in range(1, count + 1)
+    ]
+    handler = type("Handler", (_Connections,), {"tenants": tenants})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        origin = f"http://127.0.0.1:{server.server_port}"
+        client = XeroClient(f"{origin}/api.xro/2.0", origin, "id", "secret")
+        with pytest.raises(XeroTenantError) as info:
+            client.get_accounts()
+    finally:
+        server.shutdown()
+        server.server_close()
+    if count:
+        assert str(info.value) == (
+            "2 Xero organisations are connected to this app: "
+            "Org 1 (00000000-0000-4000-8000-000000000001), "
+            "Org 2 (00000000-0000-4000-8000-000000000002); set tenant_id to the one to use"
+        )
+    else:
+        assert "No Xero organisation is connected" in str(info.value)
