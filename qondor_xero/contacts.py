@@ -117,6 +117,31 @@ class ContactKeys:
         yield "contact_number", self.contact_number
 
 
+_KEPT = (
+    "ContactID",
+    "ContactNumber",
+    "ContactStatus",
+    "Name",
+    "FirstName",
+    "LastName",
+    "EmailAddress",
+    "TaxNumber",
+    "DefaultCurrency",
+)
+
+
+def slim_contact(contact: dict[str, Any]) -> dict[str, Any]:
+    """The fields matching and change detection need (keeps a large organisation small)."""
+    slim = {k: contact[k] for k in _KEPT if contact.get(k) is not None}
+    addresses = [a for a in contact.get("Addresses") or [] if a.get("AddressType") == "POBOX"]
+    phones = [p for p in contact.get("Phones") or [] if p.get("PhoneType") == "DEFAULT"]
+    if addresses:
+        slim["Addresses"] = addresses[:1]
+    if phones:
+        slim["Phones"] = phones[:1]
+    return slim
+
+
 class ContactIndex:
     """Xero contacts by tax key, email, ContactNumber and name; the first one seen wins."""
 
@@ -139,6 +164,7 @@ class ContactIndex:
         renamed = old_name and old_name != name_key(contact.get("Name"))
         if renamed and self._names.get(old_name) == contact_id:
             del self._names[old_name]
+        contact = slim_contact(contact)
         self.by_id[contact_id] = contact
         tax = tax_key(contact.get("TaxNumber"))
         if tax:

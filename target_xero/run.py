@@ -197,16 +197,9 @@ class SyncRun:
     def remember_invoice(self, invoice: dict[str, Any]) -> None:
         """Keep what credit notes need to know about an invoice in Xero (small, per number)."""
         self.invoices_seen[invoice.get("InvoiceNumber") or ""] = {
-            k: invoice.get(k)
-            for k in (
-                "InvoiceID",
-                "InvoiceNumber",
-                "Status",
-                "AmountDue",
-                "CurrencyCode",
-                "DateString",
-                "Date",
-            )
+            k: invoice[k]
+            for k in ("InvoiceID", "Status", "AmountDue", "CurrencyCode", "DateString", "Date")
+            if invoice.get(k) is not None
         }
 
     # ---------------------------------------------------------------- acknowledgement

@@ -16,7 +16,7 @@ from qondor_xero.transform import (
     invoice_to_xero,
     item_label,
 )
-from qondor_xero.xero import WriteResult, XeroValidationError
+from qondor_xero.xero import WriteResult, XeroNotFound, XeroValidationError
 from qondor_xero.xero import where as w
 from target_xero.run import Outcome, SyncRun, failed, stop_on_systemic, xero_refusal
 
@@ -348,7 +348,10 @@ class CreditNotesSink(XeroSink):
             )
             if not allocation:
                 continue
-            result = run.xero.allocate_credit_note(note["CreditNoteID"], [allocation])
+            try:
+                result = run.xero.allocate_credit_note(note["CreditNoteID"], [allocation])
+            except (XeroValidationError, XeroNotFound) as exc:
+                result = WriteResult(False, None, [str(exc)], allocation)
             run.tick()
             if result.ok:
                 run.report.add("allocations", "created")
