@@ -8,13 +8,10 @@ other 4xx → a typed error naming the call.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
-import re
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -40,6 +37,7 @@ from .errors import (
     XeroValidationError,
 )
 from .pacing import Pacer, pacer_for
+from .urls import check_url, checked_guids, chunk_values, endpoint_name
 from .writes import (
     WriteResult,
     element_messages,
@@ -53,9 +51,6 @@ from .writes import (
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 1000
-MAX_IDS_PER_URL = 40  # about 50 GUIDs overflow Xero's URL limit
-MAX_LIST_CHARS = 1500  # joined InvoiceNumbers per URL
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _DROPPED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
@@ -68,49 +63,6 @@ class RetryPolicy:
     backoff_factor: float = 0.5
     backoff_max: float = 30.0
     default_retry_after: float = 60.0
-
-
-def check_url(url: str, setting: str) -> str:
-    """Return `url` without a trailing slash; refuse non-HTTPS unless the host is loopback."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return url.rstrip("/")
-    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
-        return url.rstrip("/")
-    raise ValueError(
-        f"{setting} must be an https:// URL (plain http only for loopback hosts), got "
-        f"{parts.scheme or 'no scheme'}://{parts.hostname or ''}"
-    )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def endpoint_name(path: str) -> str:
-    """`/CreditNotes/<guid>/Allocations` → `/CreditNotes/{id}/Allocations` (for call counts)."""
-    return _GUID.sub("{id}", path.split("?", 1)[0])
-
-
-def chunk_values(values: Iterable[str], size: int = MAX_IDS_PER_URL) -> list[list[str]]:
-    """Distinct values in order, in chunks of ≤ size and ≤ MAX_LIST_CHARS joined characters."""
-    chunks: list[list[str]] = []
-    current: list[str] = []
-    length = 0
-    for value in dict.fromkeys(str(v) for v in values):
-        if current and (len(current) >= size or length + len(value) + 1 > MAX_LIST_CHARS):
-            chunks.append(current)
-            current, length = [], 0
-        current.append(value)
-        length += len(value) + 1
-    if current:
-        chunks.append(current)
-    return chunks
 
 
 class XeroClient:
@@ -226,7 +178,7 @@ class XeroClient:
             params["includeArchived"] = "true"
         if summary_only:
             params["summaryOnly"] = "true"
-        lists = {"IDs": _guids(ids, "ids")} if ids is not None else {}
+        lists = {"IDs": checked_guids(ids, "ids")} if ids is not None else {}
         yield from self._iter_lists("/Contacts", "Contacts", params, lists)
 
     def iter_invoices(
@@ -253,9 +205,9 @@ class XeroClient:
             params["summaryOnly"] = "true"
         lists: dict[str, list[str]] = {}
         if ids is not None:
-            lists["IDs"] = _guids(ids, "ids")
+            lists["IDs"] = checked_guids(ids, "ids")
         if contact_ids is not None:
-            lists["ContactIDs"] = _guids(contact_ids, "contact_ids")
+            lists["ContactIDs"] = checked_guids(contact_ids, "contact_ids")
         headers = _modified_since(modified_since)
         if invoice_numbers is None:
             if where:
@@ -287,7 +239,7 @@ class XeroClient:
             params["where"] = where
         if order:
             params["order"] = order
-        lists = {"IDs": _guids(ids, "ids")} if ids is not None else {}
+        lists = {"IDs": checked_guids(ids, "ids")} if ids is not None else {}
         headers = _modified_since(modified_since)
         yield from self._iter_lists("/CreditNotes", "CreditNotes", params, lists, headers)
 
@@ -352,7 +304,7 @@ class XeroClient:
 
     def allocate_credit_note(self, credit_note_id: str, allocations: list[dict]) -> WriteResult:
         """Allocate a credit note to invoices; `obj` is `{"Allocations": [...stored]}`."""
-        path = f"/CreditNotes/{_guids([credit_note_id], 'credit_note_id')[0]}/Allocations"
+        path = f"/CreditNotes/{checked_guids([credit_note_id], 'credit_note_id')[0]}/Allocations"
         what = f"PUT /CreditNotes/{credit_note_id}/Allocations ({len(allocations)} allocations)"
         sent = {"Allocations": allocations}
         try:
@@ -601,17 +553,6 @@ class XeroClient:
 
 
 _WRITE_PARAMS = {"summarizeErrors": "false"}
-
-
-def _guids(values: Iterable[str] | None, setting: str) -> list[str]:
-    """Validated GUID strings (a bad one raises ValueError naming the argument and value)."""
-    out = []
-    for value in values or []:
-        try:
-            out.append(str(uuid.UUID(str(value))))
-        except ValueError:
-            raise ValueError(f"{setting}: not a Xero GUID: {value!r}") from None
-    return out
 
 
 def _modified_since(value: datetime | date | str | None) -> dict[str, str] | None:

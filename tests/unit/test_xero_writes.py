@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from qondor_xero.xero.auth import TokenStore, redact
-from qondor_xero.xero.client import check_url, chunk_values, endpoint_name
+from qondor_xero.xero.urls import check_url, chunk_values, endpoint_name
 from qondor_xero.xero.writes import (
     element_result,
     encode_json,
