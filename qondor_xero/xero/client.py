@@ -63,6 +63,7 @@ class RetryPolicy:
     backoff_factor: float = 0.5
     backoff_max: float = 30.0
     default_retry_after: float = 60.0
+    max_retry_after: float = 300.0  # a longer minute/concurrent wait is refused, not slept
 
 
 class XeroClient:
@@ -426,6 +427,13 @@ class XeroClient:
                     resumes = datetime.now(UTC) + timedelta(seconds=wait)
                     raise XeroDailyLimitReached(tenant, resumes, call=what)
                 throttles += 1
+                if wait > self.retry.max_retry_after:
+                    raise XeroRateLimited(
+                        f"{what} failed: Xero refused with 429 ({problem} limit) and asks to "
+                        f"wait {wait:.0f} s, longer than {self.retry.max_retry_after:.0f} s",
+                        status=429,
+                        call=what,
+                    )
                 if throttles > self.retry.rate_limit_retries:
                     raise XeroRateLimited(
                         f"{what} failed: Xero kept refusing with 429 ({problem} limit) "

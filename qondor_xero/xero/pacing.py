@@ -101,6 +101,7 @@ class Pacer:
                     self._cond.wait()
                     continue
                 self.waited += wait
+                log.debug("pacing Xero tenant %s: next call in %.2f s", self.name, wait)
                 # Sleep outside the lock so finishing calls can still release.
                 self._cond.release()
                 try:

@@ -146,6 +146,15 @@ def test_endless_429s_give_up_with_a_rate_limit_error(box):
     )
 
 
+def test_a_minute_limit_asking_for_hours_is_refused_not_slept(box):
+    box.xero_fault({"path": f"{API}/Accounts", "status": 429, "retry_after": 7200, "count": 1})
+    client = client_for(box)
+    started = time.monotonic()
+    with pytest.raises(XeroRateLimited, match="asks to wait 7200 s, longer than 300 s"):
+        client.get_accounts()
+    assert time.monotonic() - started < 2
+
+
 def test_503s_are_retried_and_the_write_lands_once(box):
     client = client_for(box)
     (contact,) = client.save_contacts([{"Name": "Fjellheim Kurs AS"}])
