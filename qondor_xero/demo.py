@@ -141,6 +141,16 @@ class Sandbox:
         xero = self.admin(self.xero_url, "GET", "requests?clear=true")["requests"]
         return qondor, xero
 
+    def queue(self) -> list[dict]:
+        """What Qondor's queue holds now, read as the integration reads it."""
+        from qondor_xero.qondor import QondorClient
+
+        client = QondorClient(self.qondor_url, "sandbox-qondor-key")
+        try:
+            return client.get_unprocessed_invoices()
+        finally:
+            client.close()
+
     def pay(self, invoices: list[dict]) -> Any:
         """Pay these Xero invoices in full, as a customer paying in Xero would."""
         body = {"invoices": [{"InvoiceID": i["InvoiceID"]} for i in invoices]}
@@ -222,8 +232,8 @@ class ItemRow:
     error: str | None
 
 
-def item_rows(qondor_states: list[dict], xero_state: dict) -> list[ItemRow]:
-    """One row per Qondor item queued at the start, with its status after each state given."""
+def item_rows(qondor_states: list[dict], xero_state: dict, queue_ids: set[int]) -> list[ItemRow]:
+    """One row per item in Qondor's queue at the start, with its status in each state given."""
     xero_by_id: dict[str, tuple[str, str]] = {}
     xero_by_number: dict[str, tuple[str, str]] = {}
     for invoice in xero_state.get("invoices", []):
@@ -239,7 +249,7 @@ def item_rows(qondor_states: list[dict], xero_state: dict) -> list[ItemRow]:
     later = [{i["id"]: i for i in state.get("invoices", [])} for state in qondor_states]
     rows = []
     for item in sorted(first, key=lambda i: str(i.get("invoiceNumber"))):
-        if _status(item) != "Unprocessed":
+        if item["id"] not in queue_ids:
             continue
         history = [later_state.get(item["id"], {}) for later_state in later]
         final = history[-1]
@@ -279,11 +289,11 @@ def format_report(rows: list[ItemRow], headers: list[str], calls: list[dict[str,
         lines += [f"  {r.number} ({r.kind}): {r.error}" for r in failed]
     lines.append("")
     lines.append("API calls (from the sandbox's request logs):")
-    for header, run_calls in zip(headers[1:], calls, strict=False):
+    for number, run_calls in enumerate(calls, 1):
         for side in ("Xero", "Qondor"):
             counter = run_calls[side]
             detail = ", ".join(f"{k} ×{v}" for k, v in counter.most_common())
-            lines.append(f"  {header}, {side}: {sum(counter.values())} ({detail or 'none'})")
+            lines.append(f"  sync {number}, {side}: {sum(counter.values())} ({detail or 'none'})")
     return "\n".join(lines)
 
 
@@ -382,12 +392,19 @@ def _run_demo(
 ) -> int:
     """Steps 2–6 with a running sandbox."""
     before = sandbox.qondor_state()
-    queued = [i for i in before.get("invoices", []) if _status(i) == "Unprocessed"]
+    queued = sandbox.queue()
     kinds = Counter(TYPE_NAMES.get(i.get("invoiceType"), "?") for i in queued)
+    waiting = sum(1 for i in before.get("invoices", []) if _status(i) == "Unprocessed")
+    xero = sandbox.xero_state()
     _say(
         f"     Qondor queue: {len(queued)} items ("
         + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        + f"); Xero: {len(sandbox.xero_state().get('contacts', []))} existing contacts"
+        + f"); {waiting - len(queued)} more Unprocessed items are outside it (office without "
+        "API processing, or dated before its start date)"
+    )
+    _say(
+        f"     Xero: {len(xero.get('contacts', []))} contacts and "
+        f"{len(xero.get('invoices', []))} invoices already there"
     )
     sandbox.take_requests()
 
@@ -416,7 +433,7 @@ def _run_demo(
     _say(f"     done in {seconds:.0f} s")
 
     _say("6/6 What happened, item by item")
-    rows = item_rows([before, after_1, after_2], sandbox.xero_state())
+    rows = item_rows([before, after_1, after_2], sandbox.xero_state(), {i["id"] for i in queued})
     print()
     print(
         format_report(rows, ["before", "after sync 1", "after sync 2"], [calls_1, calls_2]),

@@ -1,0 +1,68 @@
+"""The demo's before/after report, from sandbox states (pure functions)."""
+
+from qondor_xero.demo import count_calls, format_report, invoices_to_pay, item_rows
+
+BEFORE = {
+    "invoices": [
+        {"id": 1, "invoiceNumber": "100", "invoiceType": 1, "status": 0},
+        {"id": 2, "invoiceNumber": "101", "invoiceType": 4, "status": 0},
+        {"id": 3, "invoiceNumber": "102", "invoiceType": 1, "status": 0},
+        {"id": 4, "invoiceNumber": "103", "invoiceType": 1, "status": 0},  # not in the queue
+    ]
+}
+AFTER = {
+    "invoices": [
+        {"id": 1, "invoiceNumber": "100", "status": 1, "externalReference": "x-100"},
+        {"id": 2, "invoiceNumber": "101", "status": 3, "externalReference": "x-101"},
+        {"id": 3, "invoiceNumber": "102", "status": 2, "errorMessage": "GIFT (line 2) not mapped"},
+        {"id": 4, "invoiceNumber": "103", "status": 0},
+    ]
+}
+XERO = {
+    "invoices": [
+        {
+            "InvoiceID": "x-100",
+            "InvoiceNumber": "100",
+            "Type": "ACCREC",
+            "Status": "AUTHORISED",
+            "AmountDue": 10,
+        },
+        {
+            "InvoiceID": "x-101",
+            "InvoiceNumber": "101",
+            "Type": "ACCREC",
+            "Status": "PAID",
+            "AmountDue": 0,
+        },
+    ]
+}
+
+
+def test_each_queued_item_gets_a_row_with_its_statuses_and_xero_copy():
+    rows = item_rows([BEFORE, AFTER], XERO, queue_ids={1, 2, 3})
+    assert [(r.number, r.kind, r.statuses, r.xero_number, r.xero_status) for r in rows] == [
+        ("100", "offer", ("Unprocessed", "Processed"), "100", "AUTHORISED"),
+        ("101", "card payment", ("Unprocessed", "Paid"), "101", "PAID"),
+        ("102", "offer", ("Unprocessed", "Failed"), "-", "-"),
+    ]
+    assert rows[2].error == "GIFT (line 2) not mapped"
+
+
+def test_report_lists_failures_with_reasons_and_calls_per_side():
+    rows = item_rows([BEFORE, AFTER], XERO, queue_ids={1, 2, 3})
+    calls = count_calls(
+        [{"method": "GET", "path": "/Prod/Invoicing/v1/Invoice/5012"}],
+        [
+            {"method": "POST", "path": "/api.xro/2.0/Invoices"},
+            {"method": "POST", "path": "/api.xro/2.0/Invoices"},
+        ],
+    )
+    report = format_report(rows, ["before", "after sync 1"], [calls])
+    assert "3 items: 1 Failed, 1 Paid, 1 Processed" in report
+    assert "102 (offer): GIFT (line 2) not mapped" in report
+    assert "sync 1, Xero: 2 (POST /Invoices ×2)" in report
+    assert "sync 1, Qondor: 1 (GET /Invoicing/v1/Invoice/{id} ×1)" in report
+
+
+def test_only_authorised_invoices_with_an_amount_due_are_paid():
+    assert [i["InvoiceNumber"] for i in invoices_to_pay(XERO)] == ["100"]
