@@ -94,17 +94,21 @@ def apply_payment_status(
     InvoiceID), then SetAsPaid unless it is already Paid. Systemic Qondor faults (auth, daily
     limit, server down) propagate; a refusal about this one invoice is returned as REFUSED.
     """
-    if record.get("Status") != "PAID":
+    status = record.get("Status")
+    if not isinstance(status, str) or not status:
+        return Outcome.REFUSED, f"{describe(record)}: Status {status!r} is not a Xero status"
+    if status != "PAID":
         return Outcome.UNPAID, None
     if record.get("Type") not in (None, "ACCREC"):
         return Outcome.NOT_SALES, None
     invoice_id = record.get("InvoiceID")
-    if not invoice_id:
-        return Outcome.REFUSED, f"{describe(record)}: InvoiceID is missing"
+    if not isinstance(invoice_id, str) or not invoice_id:
+        return Outcome.REFUSED, f"{describe(record)}: InvoiceID {invoice_id!r} is not a Xero id"
     when = paid_date(record)
     if when is None:
         value = record.get("FullyPaidOnDate")
-        return Outcome.REFUSED, f"{describe(record)}: FullyPaidOnDate {value!r} is not a date"
+        problem = "is missing" if value is None else f"{value!r} is not a date"
+        return Outcome.REFUSED, f"{describe(record)}: PAID but FullyPaidOnDate {problem}"
     try:
         qondor_invoice = client.get_invoice_by_external_reference(str(invoice_id))
         if qondor_invoice is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import RecordSink
@@ -11,16 +12,28 @@ from .payments import Outcome, apply_payment_status, describe
 if TYPE_CHECKING:
     from .target import TargetQondor
 
+DATE_FORMATS = frozenset({"date-time", "date", "time"})
+
 # Outcomes after which a later record for the same invoice in this run needs no Qondor call.
 _SETTLED = frozenset({Outcome.MARKED_PAID, Outcome.ALREADY_PAID})
 
 
 class PaidInvoiceSink(RecordSink):
-    """Marks the Qondor invoice of each PAID Xero invoice record Paid, one record at a time."""
+    """Marks the Qondor invoice of each PAID Xero invoice record Paid, one record at a time.
+
+    Records are checked here rather than by the SDK: a bad one is refused with one line naming
+    the invoice and the field, and the run goes on (the SDK would stop it with a traceback).
+    """
 
     def __init__(self, target: TargetQondor, *args: Any, **kwargs: Any) -> None:
         super().__init__(target, *args, **kwargs)
         self.qondor_target = target  # owns the Qondor client and the run's summary
+        self.schema = dates_as_text(self.schema)
+
+    @property
+    def validate_schema(self) -> bool:
+        """No SDK validation: `apply_payment_status` checks the fields it uses."""
+        return False
 
     def process_record(self, record: dict[str, Any], context: dict) -> None:
         """Apply one Xero invoice's payment status to Qondor and count the outcome."""
@@ -43,3 +56,12 @@ class IgnoredStreamSink(RecordSink):
 
     def process_record(self, record: dict[str, Any], context: dict) -> None:
         """Ignore the record."""
+
+
+def dates_as_text(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with date formats dropped, so the SDK hands dates over as the text received."""
+    result = copy.deepcopy(schema)
+    for prop in (result.get("properties") or {}).values():
+        if isinstance(prop, dict) and prop.get("format") in DATE_FORMATS:
+            del prop["format"]
+    return result

@@ -229,3 +229,21 @@ def test_transient_qondor_failure_is_retried(sandbox, processed, tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert qondor_status(sandbox, 7001)[0] == "Paid"
     assert run.summary["marked_paid"] == 1
+
+
+def test_malformed_records_are_refused_one_line_each_and_the_rest_go_on(
+    sandbox, processed, tmp_path
+):
+    bad_date = xero_record(processed[7001], InvoiceNumber="7001", FullyPaidOnDate="30.11.2026")
+    no_status = xero_record(processed[7002], InvoiceNumber="7002", Status=None)
+    good = xero_record(processed[7003], InvoiceNumber="7003", Total="not a number")
+    run = run_target(sandbox, tmp_path, singer_input([bad_date, no_status, good]))
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    assert run.summary["refused"] == 2 and run.summary["marked_paid"] == 1
+    date_lines = run.lines_with("FullyPaidOnDate '30.11.2026' is not a date")
+    assert len(date_lines) == 1 and "7001" in date_lines[0]
+    status_lines = run.lines_with("Status None is not a Xero status")
+    assert len(status_lines) == 1 and "7002" in status_lines[0]
+    assert qondor_status(sandbox, 7003) == ("Paid", "2026-11-25")
