@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
 from collections import defaultdict
@@ -265,6 +266,18 @@ def check_item(
     elif len(str(number)) > NUMBER_MAX:
         problems.append(f"{label}: invoiceNumber is longer than Xero's {NUMBER_MAX} characters")
 
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(item.get("invoiceDate") or "")[:10]):
+        problems.append(
+            f"{label}: invoiceDate {item.get('invoiceDate')!r} is not a date (YYYY-MM-DD)"
+        )
+    if not re.fullmatch(r"[A-Z]{3}", str(item.get("currency") or "")):
+        problems.append(f"{label}: currency {item.get('currency')!r} is not a currency code")
+        currency_ok = False
+    else:
+        currency_ok = True
+    if not isinstance(item.get("lines"), list):
+        return [*problems, f"{label}: has no lines"]
+
     unmapped = unmapped_articles(item, mapping)
     if unmapped:
         listed = ", ".join(
@@ -278,7 +291,7 @@ def check_item(
         )
 
     currency = item.get("currency")
-    if currencies is not None and currency not in currencies:
+    if currency_ok and currencies is not None and currency not in currencies:
         problems.append(
             f"{label}: currency {currency} is not enabled in Xero; enable it under Settings → Currencies"
         )

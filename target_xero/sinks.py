@@ -56,6 +56,11 @@ class XeroSink(BatchSink):
         """The run shared by every sink of this target."""
         return self.target.run
 
+    @property
+    def validate_schema(self) -> bool:
+        """No SDK record validation: one bad record must fail alone (check_item), not the run."""
+        return False
+
     def process_record(self, record: dict, context: dict) -> None:
         """Queue the record for its batch and count it as received."""
         self.run.report.items_received += 1
@@ -79,7 +84,12 @@ class XeroSink(BatchSink):
         passing: list[dict[str, Any]] = []
         currencies = run.currencies
         for item in items:
-            problems = check_item(item, run.mapping, currencies, run.customer_of(item))
+            try:
+                problems = check_item(item, run.mapping, currencies, run.customer_of(item))
+            except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+                problems = [
+                    f"{item_label(item)}: the record could not be read ({type(exc).__name__}: {exc})"
+                ]
             if problems:
                 outcomes.append(failed(item, problems))
             else:

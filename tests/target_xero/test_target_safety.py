@@ -135,13 +135,17 @@ def test_bad_mapping_file_stops_before_anything_with_one_line(tmp_path):
 
 
 def test_draft_mapping_creates_drafts_but_card_payments_are_paid(sandbox, tmp_path):
+    """Also run with acknowledge off (a composed pipeline): Qondor is left as it was."""
     sandbox.reset("demo")
+    before = statuses(sandbox)
     mapping = tmp_path / "draft.yml"
     mapping.write_text(
         DEMO_MAPPING.read_text().replace("invoice_status: AUTHORISED", "invoice_status: DRAFT")
     )
-    run = sync(sandbox, tmp_path, mapping=mapping)
+    run = sync(sandbox, tmp_path, mapping=mapping, acknowledge=False)
     assert run.returncode == 0, run.stderr[-3000:]
+    assert statuses(sandbox) == before
+    assert run.summary["qondor"] == {"processed": 0, "failed": 0, "refused": 0}
     xero = sandbox.xero_state()
     invoices = by(xero["invoices"], "InvoiceNumber")
     notes = by(xero["creditNotes"], "CreditNoteNumber")

@@ -435,3 +435,18 @@ def test_failure_message_fits_qondor():
     message = failure_message(["a" * 600, "b" * 600])
     assert len(message) == 1000 and message.endswith("…")
     assert failure_message(["one", "two"]) == "one | two"
+
+
+def test_malformed_record_fails_alone_with_the_fields_named():
+    item = copy.deepcopy(INVOICE) | {"invoiceDate": None, "currency": "kroner"}
+    item["lines"][0]["quantity"] = "two"
+    problems = check_item(item, MAPPING, {"NOK"}, CUSTOMER)
+    assert "Invoice 100231: invoiceDate None is not a date (YYYY-MM-DD)" in problems
+    assert "Invoice 100231: currency 'kroner' is not a currency code" in problems
+    assert (
+        "Invoice 100231: line 1: quantity, unitPriceExclVat and amountExclVat are required"
+        in problems
+    )
+    assert check_item(INVOICE | {"lines": None}, MAPPING, {"NOK"}, CUSTOMER) == [
+        "Invoice 100231: has no lines"
+    ]
