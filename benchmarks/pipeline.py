@@ -17,7 +17,7 @@ LIFTED = Path(__file__).resolve().parent / "lifted.py"
 
 @dataclass
 class ProcessUse:
-    """What one plugin process cost: time, CPU and peak memory (from wait4's rusage)."""
+    """What one plugin process cost: time, CPU (wait4's rusage) and peak RSS (VmHWM)."""
 
     name: str
     exit_code: int | None = None
@@ -43,14 +43,36 @@ class PipelineRun:
         return not self.timed_out and self.tap.exit_code == 0 and self.target.exit_code == 0
 
 
+def _hwm_mb(pid: int) -> float:
+    """VmHWM (peak RSS of the process's own memory since its exec) in MB; 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
+
+
 def _wait(proc: subprocess.Popen[bytes], use: ProcessUse, started: float) -> None:
-    """Reap a child with wait4, keeping its own CPU time and peak RSS."""
-    _, status, rusage = os.wait4(proc.pid, 0)
+    """Reap a child with wait4 (its own CPU time), polling VmHWM for its peak RSS meanwhile.
+
+    wait4's ru_maxrss is not used: Linux carries the parent's peak over the fork/exec into it, so
+    it would report the harness's own memory.
+    """
+    peak = 0.0
+    while True:
+        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        peak = max(peak, _hwm_mb(proc.pid))
+        time.sleep(0.05)
     proc.returncode = os.waitstatus_to_exitcode(status)
     use.exit_code = proc.returncode
     use.wall_s = time.monotonic() - started
     use.cpu_s = rusage.ru_utime + rusage.ru_stime
-    use.peak_rss_mb = rusage.ru_maxrss / 1024.0  # KiB on Linux
+    use.peak_rss_mb = peak
 
 
 def _relay(src: IO[bytes], dst: IO[bytes], counter: list[int]) -> None:

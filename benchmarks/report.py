@@ -166,7 +166,10 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
     }
 
     def show(d: dict[int, Any]) -> str:
-        return ", ".join(f"N={n:,}: {v:.2f}" for n, v in d.items()) or "not measured"
+        return (
+            ", ".join(f"N={n:,}: {v if isinstance(v, int) else f'{v:.2f}'}" for n, v in d.items())
+            or "not measured"
+        )
 
     biggest = max(rss) if rss else None
     return [

@@ -98,12 +98,15 @@ def write_configs(sb: Sandbox, workdir: Path, limits: bool) -> dict[str, Path]:
     return paths
 
 
-def pay_share(sb: Sandbox, share: float) -> int:
-    """Pay every k-th unpaid AUTHORISED invoice in the sandbox's Xero, as customers would."""
+def pay_share(sb: Sandbox, xero_state: dict[str, Any], share: float) -> int:
+    """Pay every k-th unpaid AUTHORISED invoice in the sandbox's Xero, as customers would.
+
+    The paid invoices are marked PAID in `xero_state` too, so it need not be fetched again.
+    """
     invoices = sorted(
         (
             i
-            for i in sb.state("xero").get("invoices", [])
+            for i in xero_state.get("invoices", [])
             if i.get("Type", "ACCREC") == "ACCREC"
             and i.get("Status") == "AUTHORISED"
             and float(i.get("AmountDue") or 0) > 0
@@ -112,10 +115,12 @@ def pay_share(sb: Sandbox, share: float) -> int:
     )
     if not invoices or share <= 0:
         return 0
-    step = max(1, round(1 / share))
-    chosen = [i["InvoiceID"] for i in invoices[::step]]
-    for start in range(0, len(chosen), 500):
-        sb.call("xero", "POST", "/_sandbox/pay", {"invoices": chosen[start : start + 500]})
+    chosen = invoices[:: max(1, round(1 / share))]
+    ids = [i["InvoiceID"] for i in chosen]
+    for start in range(0, len(ids), 500):
+        sb.call("xero", "POST", "/_sandbox/pay", {"invoices": ids[start : start + 500]})
+    for invoice in chosen:
+        invoice["Status"] = "PAID"
     return len(chosen)
 
 
@@ -194,10 +199,10 @@ def measure(n: int, limits: bool, args: argparse.Namespace, root: Path) -> dict[
             xero_before.get("contacts", [])
         )
 
-        out["paid_in_xero"] = pay_share(sb, args.pay_share)
-        xero_paid, qondor_paid = sb.state("xero"), sb.state("qondor")
-        pay = floor.payment_sync_data(qondor_paid, xero_paid)
+        out["paid_in_xero"] = pay_share(sb, xero_after, args.pay_share)
+        pay = floor.payment_sync_data(qondor_after, xero_after)
         out["payment_data"] = floor.as_dict(pay)
+        del qondor_after, xero_after, xero_before, queue  # large at 100,000
         time.sleep(1.0 if limits else 0)
         sb.mark_logs()
         log(f"{label}: payment sync ({out['paid_in_xero']} invoices paid in Xero)")
@@ -338,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per pipeline")
     p.add_argument("--out", type=Path, default=HERE, help="directory for results.md/.json")
     p.add_argument("--merge", action="store_true", help="keep earlier rows of other sizes")
+    p.add_argument(
+        "--merge-from", action="append", type=Path, help="add rows of another results.json"
+    )
     p.add_argument("--workdir", type=Path, help="keep run files here (default: a temp dir)")
     args = p.parse_args(argv)
 
@@ -361,11 +369,17 @@ def main(argv: list[str] | None = None) -> int:
     results = {"machine": machine(sampler.stop()), "runs": rows}
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
+    sources = list(args.merge_from or [])
     if args.merge and results_path.exists():
-        old = json.loads(results_path.read_text())
-        keep = [r for r in old.get("runs", []) if r.get("n") not in sizes]
-        results["runs"] = sorted(keep + rows, key=lambda r: r["n"])
-        results["machine"]["earlier_rows_from"] = old.get("machine", {}).get("date_utc")
+        sources.append(results_path)
+    for source in sources:  # rows of sizes not run now, each noting when it was taken
+        old = json.loads(Path(source).read_text())
+        have = {r["n"] for r in results["runs"]}
+        for r in old.get("runs", []):
+            if r.get("n") not in have:
+                r.setdefault("detail", {}).setdefault("taken", old.get("machine", {}))
+                results["runs"].append(r)
+    results["runs"].sort(key=lambda r: r["n"])
     results_path.write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "results.md").write_text(report.markdown(results))
     log(f"wrote {results_path} and results.md")
