@@ -91,6 +91,7 @@ class QondorGate:
             )
         day = self.day.hit(key)
         if not day.allowed:
+            self.second.undo(key)  # a refused call counts against neither limit
             wait = day.retry_after
             hours, rest = divmod(wait, 3600)
             clock = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
