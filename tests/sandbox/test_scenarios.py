@@ -305,3 +305,26 @@ def test_bench_of_10000_is_served_within_30_seconds(start_sandbox):
         assert queue.status_code == 200 and len(queue.json()) == 10_000
         assert len(box.xero_state()["contacts"]) >= 5 * 3000
     assert elapsed < 30, f"{elapsed:.1f} s"
+
+
+def test_served_demo_is_consistent_across_both_apis(sandbox):
+    sandbox.reset("demo")
+    qondor, xero = sandbox.qondor_state(), sandbox.xero_state()
+    in_xero = {x["InvoiceID"]: x for x in xero["invoices"]}
+    linked = [i for i in qondor["invoices"] if i["externalReference"] in in_xero]
+    assert sorted(i["id"] for i in linked) == [4001, 4002, 4003, 4005, 4007]
+    for item in linked:
+        copy = in_xero[item["externalReference"]]
+        assert copy["InvoiceNumber"] == item["invoiceNumber"]
+        assert (copy["SubTotal"], copy["TotalTax"], copy["Total"]) == (
+            item["totalExclVat"],
+            item["totalVat"],
+            item["totalInclVat"],
+        )
+    assert in_xero["e0000000-0000-4000-8000-000000004002"]["Status"] == "PAID"
+    assert {p["Invoice"]["InvoiceNumber"] for p in xero["payments"]} == {
+        "100102",
+        "100103",
+        "100240",
+    }
+    assert len(xero["contacts"]) == 18 and {c["Code"] for c in xero["currencies"]} >= {"NOK", "EUR"}
