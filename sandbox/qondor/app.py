@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Scope
 
 from qondor_xero.qondor import contract
 from sandbox.common import (
@@ -119,8 +120,8 @@ def _body_errors(call: str, body: Any) -> dict[str, list[str]]:
     return errors
 
 
-def create_app(settings: Settings, db: Database) -> Starlette:
-    """The Qondor API as a Starlette app over the shared database."""
+def create_app(settings: Settings, db: Database) -> ASGIApp:
+    """The Qondor API (a Starlette app behind the log, fault and APIM gate layers) over `db`."""
     store.create_schema(db)
     if db.get_meta(SEEDED_META) is None:
         scenario = load_scenario(settings.scenario, settings.seed, settings.size)
@@ -326,12 +327,12 @@ def create_app(settings: Settings, db: Database) -> Starlette:
     )
     inner = gate.wrap(app)
     inner = FaultMiddleware(inner, faults, render_fault)
-    return _Outer(RequestLogMiddleware(inner, request_log, _identify), app)
+    return RequestLogMiddleware(inner, request_log, _identify)
 
 
-def _identify(scope: Any) -> str | None:
+def _identify(scope: Scope) -> str | None:
     """The caller in the request log: the masked subscription key."""
-    return mask_secret(header(scope, "Ocp-Apim-Subscription-Key"))
+    return mask_secret(header(scope, contract.AUTH_HEADER))
 
 
 def render_fault(rule: FaultRule) -> Response:
@@ -358,14 +359,3 @@ def render_fault(rule: FaultRule) -> Response:
     else:
         body = apim_body(status, f"Injected fault {status}")
     return JSONResponse(body, status_code=status, headers=headers)
-
-
-class _Outer:
-    """The ASGI entry point, keeping the Starlette app reachable as `.app` for tests."""
-
-    def __init__(self, asgi: Any, app: Starlette) -> None:
-        self.asgi = asgi
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.asgi(scope, receive, send)
