@@ -21,11 +21,16 @@ from sandbox.db import Database
 from sandbox.xero import payments, render, store, writes
 from sandbox.xero.auth import Identity
 from sandbox.xero.dates import msdate, parse_modified_since
-from sandbox.xero.gate import API_PREFIX, IdempotencyStore, RateLimits, XeroGate
+from sandbox.xero.gate import (
+    API_PREFIX,
+    NOT_FOUND_TEXT,
+    IdempotencyStore,
+    RateLimits,
+    XeroGate,
+)
 from sandbox.xero.validation import valid_guid
 from sandbox.xero.where import QueryError, order_to_sql, where_to_sql
 
-NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
 MAINTENANCE_TEXT = "The Xero API is currently offline for maintenance"
 MAX_BODY_BYTES = 3_500_000
 MAX_PAGE_SIZE = 1000
@@ -187,11 +192,20 @@ def get_one_endpoint(
     return endpoint
 
 
-def _not_archived(request: Request) -> tuple[list[str], list[Any]]:
+def _contact_scope(request: Request) -> tuple[list[str], list[Any]]:
+    """Contacts: archived ones only with includeArchived (or IDs); `searchTerm` matching."""
     q = _params(request)
-    if _truthy(q.get("includearchived")) or q.get("ids"):
-        return [], []
-    return ["status != 'ARCHIVED'"], []
+    conditions: list[str] = []
+    params: list[Any] = []
+    if not (_truthy(q.get("includearchived")) or q.get("ids")):
+        conditions.append("status != 'ARCHIVED'")
+    term = (q.get("searchterm") or "").strip()
+    if term:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        columns = ("name", "first_name", "last_name", "email", "contact_number")
+        conditions.append(" OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns))
+        params += [pattern] * len(columns)
+    return conditions, params
 
 
 # ---------------------------------------------------------------- writes
@@ -344,7 +358,7 @@ def fault_response(rule: FaultRule) -> Response:
 def _routes() -> list[Route]:
     a = API_PREFIX
     contact_list = list_endpoint(
-        "Contacts", store.CONTACTS, render.contact, {"ids": ("contact_id", "guid")}, _not_archived
+        "Contacts", store.CONTACTS, render.contact, {"ids": ("contact_id", "guid")}, _contact_scope
     )
     invoice_list = list_endpoint(
         "Invoices",

@@ -21,6 +21,8 @@ API_PREFIX = "/api.xro/2.0"
 UNLIMITED = 10**9
 IDEMPOTENCY_WINDOW_SECONDS = 6 * 60
 DAY_SECONDS = 86_400
+MAX_QUERY_BYTES = 2048
+NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
 
 
 async def send_json(
@@ -103,6 +105,21 @@ class XeroGate:
             await self.app(scope, receive, send)
             return
         notes = scope.setdefault("sandbox", {})
+        if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+            # Xero's front end refuses over-long URLs (e.g. ~50+ GUIDs in IDs=) with its 404
+            data = NOT_FOUND_TEXT.encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 404,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(data)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": data})
+            return
         try:
             info = self.identity.check_bearer(header(scope, "authorization"))
             if path.rstrip("/") == "/connections":

@@ -234,3 +234,20 @@ def test_get_one_contact_and_plain_text_404(contacts, xero_openapi):
     missing = contacts.xero("GET", "/Contacts/00000000-0000-4000-8000-00000000dead")
     assert missing.status_code == 404
     assert missing.text == "The resource you're looking for cannot be found"
+
+
+def test_search_term_matches_names_and_emails(contacts):
+    assert names(contacts.xero("GET", "/Contacts?searchTerm=fjord")) == [
+        "Fjord Events AS",
+        "Fjord Events Bergen",
+    ]
+    assert names(contacts.xero("GET", "/Contacts?searchTerm=post@nordlys")) == ["Nordlys Reiser AS"]
+
+
+def test_too_many_ids_overflow_the_url_into_a_404(contacts):
+    ids = ",".join(f"c0000000-0000-4000-8000-{i:012d}" for i in range(60))
+    response = contacts.xero("GET", "/Contacts", params={"IDs": ids})
+    assert response.status_code == 404
+    assert response.text == "The resource you're looking for cannot be found"
+    fifty = ",".join(f"c0000000-0000-4000-8000-{i:012d}" for i in range(50))
+    assert contacts.xero("GET", "/Contacts", params={"IDs": fifty}).status_code == 200
