@@ -180,8 +180,12 @@ def seed(
             ),
         )
         conn.executemany(
-            "INSERT OR REPLACE INTO qondor_invoices (id, invoice_number, status, office_id, "
-            "invoice_date, external_reference, doc) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO qondor_invoices (id, invoice_number, status, office_id, invoice_date, "
+            "external_reference, doc) VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "invoice_number = excluded.invoice_number, status = excluded.status, "
+            "office_id = excluded.office_id, invoice_date = excluded.invoice_date, "
+            "external_reference = excluded.external_reference, doc = excluded.doc, "
+            "paid_date = CASE WHEN excluded.status = 3 THEN paid_date END",
             (
                 (i["id"], i["invoiceNumber"], i["status"], i["officeId"], i["invoiceDate"],
                  i.get("externalReference"), _dump(i))

@@ -231,3 +231,17 @@ def test_editing_refuses_unknown_items_and_values_outside_the_contract(sb):
         admin(sb, "PATCH", "customers/101", {"id": 5})
     renamed = admin(sb, "PATCH", "customers/101", {"name": "Fjord Events Norge AS"})
     assert api(sb, "GET", contract.CUSTOMER_BY_ID.format(id=101)).json()["name"] == renamed["name"]
+
+
+def test_editing_a_paid_item_keeps_its_paid_date(sb):
+    api(sb, "PUT", contract.SET_AS_PROCESSED, json={"invoiceId": 5008, "externalReference": "X-8"})
+    api(sb, "PUT", contract.SET_AS_PAID, json={"invoiceId": 5008, "paidDate": "2026-11-22"})
+    admin(sb, "PATCH", "invoices/5008", {"projectName": "Sommerfest 2027"})
+    state = {i["id"]: i for i in admin(sb, "GET", "state")["invoices"]}
+    assert (state[5008]["paidDate"], state[5008]["projectName"]) == (
+        "2026-11-22",
+        "Sommerfest 2027",
+    )
+    admin(sb, "PATCH", "invoices/5008", {"status": 0})  # back in the queue: no longer paid
+    state = {i["id"]: i for i in admin(sb, "GET", "state")["invoices"]}
+    assert "paidDate" not in state[5008] and state[5008]["statusText"] == "Unprocessed"
