@@ -1,4 +1,4 @@
-"""Scenario data for both sandbox APIs: `empty`, `demo` and `bench` (see README.md)."""
+"""Scenario data for both sandbox APIs: `empty`, `demo`, `bench`, `bad_input` (see README.md)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from .bad_input import build_bad_input
 from .bench import build_bench
 from .demo import build_demo
 
-SCENARIOS = ("empty", "demo", "bench")
+SCENARIOS = ("empty", "demo", "bench", "bad_input")
 DEFAULT_BENCH_SIZE = 1000
 
 
@@ -41,6 +42,8 @@ def build(name: str, seed: int = 0, size: int | None = None, today: date | None 
         qondor = {"offices": [], "customers": [], "invoices": []}
     elif name == "demo":
         xero, qondor = build_demo(today)
+    elif name == "bad_input":
+        xero, qondor = build_bad_input(today)
     elif name == "bench":
         size = DEFAULT_BENCH_SIZE if size is None else size
         if size < 0:

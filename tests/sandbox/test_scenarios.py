@@ -328,3 +328,29 @@ def test_served_demo_is_consistent_across_both_apis(sandbox):
         "100240",
     }
     assert len(xero["contacts"]) == 18 and {c["Code"] for c in xero["currencies"]} >= {"NOK", "EUR"}
+
+
+def test_bad_input_adds_one_defect_per_item_to_the_demo(sandbox):
+    scenario = build("bad_input", today=TODAY)
+    inv = by_id(scenario.qondor["invoices"])
+    customers = by_id(scenario.qondor["customers"])
+    for item in [*inv.values(), *customers.values()]:
+        kind = "invoice" if "invoiceType" in item else "customer"
+        assert not contract_errors(kind, item), item["id"]
+    assert len(customers[119]["name"]) > 255 and inv[6001]["customerId"] == 119
+    assert any(ord(ch) < 32 for ch in customers[120]["name"]) and inv[6002]["customerId"] == 120
+    assert inv[6003]["lines"][1]["quantity"] == 0
+    assert inv[6004]["lines"][1]["quantity"] < 0 and inv[6004]["invoiceType"] == 1
+    line_sum = sum(d(ln["amountInclVat"]) for ln in inv[6005]["lines"])
+    assert d(inv[6005]["totalInclVat"]) == line_sum + 1
+    assert inv[6006]["invoiceNumber"] == inv[6007]["invoiceNumber"]
+
+    sandbox.reset("bad_input")
+    queue = sandbox.http.get(
+        sandbox.qondor_url + contract.UNPROCESSED_INVOICES,
+        headers={contract.AUTH_HEADER: "sandbox-qondor-key"},
+        timeout=30,
+    ).json()
+    assert [i["id"] for i in queue][-8:] == list(range(6001, 6009)) and len(queue) == 51
+    voided = [x for x in sandbox.xero_state()["invoices"] if x["InvoiceNumber"] == "100408"]
+    assert [x["Status"] for x in voided] == ["VOIDED"]
