@@ -97,7 +97,7 @@ def _account(a: Any, i: int, now: int) -> dict[str, Any]:
 def _contact(c: Any, i: int, now: int) -> dict[str, Any]:
     if not isinstance(c, dict) or not c.get("Name"):
         raise SeedError(f"seed: contacts[{i}]: field 'Name' is required")
-    doc = {k: c[k] for k in CONTACT_FIELDS if k in c}
+    doc = {k: c[k] for k in CONTACT_FIELDS if c.get(k) is not None}
     doc["ContactID"] = str(c.get("ContactID") or uuid.uuid4())
     doc.setdefault("ContactStatus", "ACTIVE")
     doc["UpdatedDateUTC"] = _updated(c.get("UpdatedDateUTC"), now)
@@ -145,7 +145,7 @@ def _document(
     contact = contacts.find(element.get("Contact"))
     if contact is None:
         raise SeedError(f"seed: {where}[{i}]: field 'Contact' names no stored contact")
-    doc = {k: element[k] for k in DOCUMENT_FIELDS if k in element}
+    doc = {k: element[k] for k in DOCUMENT_FIELDS if element.get(k) is not None}
     id_field = f"{kind_name}ID"
     number_field = f"{kind_name}Number"
     doc[id_field] = str(element.get(id_field) or uuid.uuid4())

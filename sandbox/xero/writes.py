@@ -176,7 +176,7 @@ def save_contact(db: Database, element: Any, create_only: bool, by_app: bool = T
                 out.errors.append(v.CONTACT_NOT_FOUND.format(id=contact_id))
                 return out
         doc: dict[str, Any] = dict(existing or {})
-        doc.update({k: element[k] for k in CONTACT_FIELDS if k in element})
+        doc.update({k: element[k] for k in CONTACT_FIELDS if element.get(k) is not None})
         if existing is None:
             doc["ContactID"] = str(uuid.UUID(contact_id)) if contact_id else str(uuid.uuid4())
             doc.setdefault("ContactStatus", "ACTIVE")
@@ -314,7 +314,8 @@ def _build_document(
     if old_status in FINAL_STATUSES:
         return [v.NOT_MODIFIABLE.format(label=kind.label)], None
     doc: dict[str, Any] = json.loads(json.dumps(existing)) if existing else {}
-    doc.update({k: element[k] for k in DOCUMENT_FIELDS if k in element})
+    # a null is "not given", as at Xero
+    doc.update({k: element[k] for k in DOCUMENT_FIELDS if element.get(k) is not None})
     if kind.number_field in element:
         doc[kind.number_field] = element[kind.number_field]
     if existing is None:

@@ -132,7 +132,9 @@ def test_every_call_this_project_uses_fits_xeros_openapi(sandbox, xero_openapi):
         x(
             "POST",
             "/Contacts",
-            json={"Contacts": [{"ContactID": contact["ContactID"], "TaxNumber": "1"}]},
+            json={
+                "Contacts": [{"ContactID": contact["ContactID"], "TaxNumber": "1", "Website": None}]
+            },
         )
     )
     xero_openapi.check(
@@ -158,6 +160,8 @@ def test_every_call_this_project_uses_fits_xeros_openapi(sandbox, xero_openapi):
     xero_openapi.check(
         x("PUT", "/Invoices?summarizeErrors=false", json={"Invoices": [invoice]})
     )  # an ERROR element
+    no_url = {**invoice, "InvoiceNumber": "SPEC-0", "Url": None, "Reference": None}
+    xero_openapi.check(x("PUT", "/Invoices?summarizeErrors=false", json={"Invoices": [no_url]}))
     xero_openapi.check(
         x("GET", "/Invoices", params={"InvoiceNumbers": "SPEC-1", "page": 1, "pageSize": 1000})
     )
