@@ -9,6 +9,7 @@ import json
 import time
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.common.limits import ConcurrencyLimiter, FixedWindowLimiter
@@ -210,8 +211,10 @@ class IdempotencyStore:
         ).hexdigest()
         lock = self._locks.setdefault((tenant, key), asyncio.Lock())
         async with lock:  # a concurrent repeat waits for the first
-            row = self.db.query_one(
-                "SELECT * FROM xero_idempotency WHERE tenant = ? AND key = ?", (tenant, key)
+            row = await run_in_threadpool(
+                self.db.query_one,
+                "SELECT * FROM xero_idempotency WHERE tenant = ? AND key = ?",
+                (tenant, key),
             )
             if row is not None and self.clock() - row["created"] <= IDEMPOTENCY_WINDOW_SECONDS:
                 scope.setdefault("sandbox", {})["idempotent_replay"] = True
@@ -251,23 +254,31 @@ class IdempotencyStore:
 
             await self.app(scope, _replay(body), capture)
             if "status" in captured and captured["status"] < 500:
-                with self.db.write() as conn:
-                    conn.execute(
-                        "INSERT OR REPLACE INTO xero_idempotency "
-                        "(tenant, key, fingerprint, status, body, content_type, created) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            tenant,
-                            key,
-                            fingerprint,
-                            captured["status"],
-                            captured["body"],
-                            captured.get("content_type", "application/json"),
-                            self.clock(),
-                        ),
-                    )
+                await run_in_threadpool(
+                    self._remember, tenant, key, fingerprint, captured, self.clock()
+                )
         if not lock.locked():
             self._locks.pop((tenant, key), None)
+
+    def _remember(
+        self, tenant: str, key: str, fingerprint: str, captured: dict[str, Any], now: float
+    ) -> None:
+        """Store the answer given to a keyed write (in a worker thread: writes may wait)."""
+        with self.db.write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO xero_idempotency "
+                "(tenant, key, fingerprint, status, body, content_type, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    tenant,
+                    key,
+                    fingerprint,
+                    captured["status"],
+                    captured["body"],
+                    captured.get("content_type", "application/json"),
+                    now,
+                ),
+            )
 
 
 def _idempotency_error(message: str) -> dict[str, Any]:
