@@ -85,6 +85,11 @@ def describe(record: dict[str, Any]) -> str:
     )
 
 
+def settled_by_credit(record: dict[str, Any]) -> bool:
+    """Whether a PAID invoice was settled by credit notes alone (nothing paid in money)."""
+    return not record.get("AmountPaid") and bool(record.get("AmountCredited"))
+
+
 def apply_payment_status(
     client: QondorClient, record: dict[str, Any]
 ) -> tuple[Outcome, str | None]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import RecordSink
 
-from .payments import Outcome, apply_payment_status, describe
+from .payments import Outcome, apply_payment_status, describe, settled_by_credit
 
 if TYPE_CHECKING:
     from .target import TargetQondor
@@ -47,7 +47,8 @@ class PaidInvoiceSink(RecordSink):
         if problem:
             self.logger.warning("%s", problem)
         elif outcome == Outcome.MARKED_PAID:
-            self.logger.info("%s: marked Paid in Qondor", describe(record))
+            how = " (settled by credit note)" if settled_by_credit(record) else ""
+            self.logger.info("%s: marked Paid in Qondor%s", describe(record), how)
         summary.record(invoice_id, outcome, problem)
 
 

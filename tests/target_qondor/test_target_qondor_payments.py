@@ -3,7 +3,7 @@
 import json
 from datetime import UTC, date, datetime
 
-from target_qondor.payments import Outcome, PaymentSummary, paid_date
+from target_qondor.payments import Outcome, PaymentSummary, paid_date, settled_by_credit
 
 
 def test_paid_date_is_the_date_part():
@@ -45,3 +45,9 @@ def test_summary_mentions_refusals_and_a_stop():
     summary.record("x", Outcome.REFUSED, "Xero invoice 9 (x): FullyPaidOnDate None is not a date")
     assert summary.text().endswith(", 1 refused")
     assert json.loads(summary.json_line("401 Access denied"))["stopped"] == "401 Access denied"
+
+
+def test_settled_by_credit_only_when_no_money_was_paid():
+    assert settled_by_credit({"AmountPaid": 0.0, "AmountCredited": 3750.0})
+    assert not settled_by_credit({"AmountPaid": 1000.0, "AmountCredited": 2750.0})
+    assert not settled_by_credit({"AmountPaid": 3750.0, "AmountCredited": 0.0})
