@@ -53,6 +53,12 @@ class TapXero(Tap):
             description="Xero organisation id; empty = the single connected tenant",
         ),
         th.Property(
+            "refresh_token",
+            th.StringType,
+            secret=True,
+            description="First refresh token of a standard Xero app; empty = client credentials",
+        ),
+        th.Property(
             "token_store",
             th.StringType,
             description="File keeping a standard app's rotating refresh token",
@@ -90,6 +96,7 @@ class TapXero(Tap):
             config["client_secret"],
             tenant_id=config.get("tenant_id") or None,
             token_store=config.get("token_store") or None,
+            refresh_token=config.get("refresh_token") or None,
         )
 
     @cached_property

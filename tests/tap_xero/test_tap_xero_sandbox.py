@@ -268,3 +268,20 @@ def test_bookmark_stops_at_the_run_start_so_changes_during_the_run_are_read_agai
     second = run_tap(sandbox, tmp_path / "second", state=first.state)
 
     assert second.ids() == [ids[1]]  # read again; the older ones are not
+
+
+def test_standard_app_refresh_token_rotates_through_the_token_store(sandbox, tmp_path):
+    ids = seed_invoices(sandbox, [xero_invoice("A", datetime.now(UTC) - timedelta(days=1))])
+    first_token = sandbox.mint_refresh_token()
+    store = tmp_path / "xero-token.json"
+    settings = {"refresh_token": first_token, "token_store": str(store)}
+
+    first = run_tap(sandbox, tmp_path / "first", settings=settings)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.ids() == ids
+    assert store.exists() and first_token not in first.stderr
+
+    # the first token was used up; the run must take the rotated one from the store
+    second = run_tap(sandbox, tmp_path / "second", settings=settings)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.ids() == ids
