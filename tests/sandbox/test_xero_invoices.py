@@ -344,3 +344,11 @@ def test_get_invoice_by_id_or_number_and_404(many, xero_openapi):
     ]
     assert by_id["InvoiceNumber"] == "N-1"
     assert many.xero("GET", "/Invoices/NOPE").status_code == 404
+
+
+def test_a_sales_invoice_makes_its_contact_a_customer(org):
+    before = org.xero("GET", f"/Contacts/{org.contact_id}").json()["Contacts"][0]
+    assert before["IsCustomer"] is False
+    put(org, invoice())
+    after = org.xero("GET", f"/Contacts/{org.contact_id}").json()["Contacts"][0]
+    assert after["IsCustomer"] is True

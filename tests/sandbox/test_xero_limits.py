@@ -220,3 +220,18 @@ def test_request_log_records_each_call_and_clears(sandbox):
     assert sandbox.xero_requests() == []
     # secrets never reach the log
     assert "sandbox-secret" not in str(log) and "Bearer" not in str(log)
+
+
+def test_errors_are_remembered_under_their_key_too(sandbox):
+    sandbox.reset()
+    bad = {**INVOICE, "InvoiceNumber": "IDEM-ERR", "CurrencyCode": "JPY"}
+    send = lambda: sandbox.xero(  # noqa: E731
+        "PUT", "/Invoices", json={"Invoices": [bad]}, headers={"Idempotency-Key": "err-1"}
+    )
+    first = send()
+    assert first.status_code == 400
+    sandbox.xero_seed(currencies=[{"Code": "JPY", "Description": "Yen"}])
+    again = send()
+    assert again.status_code == 400 and again.json() == first.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert sandbox.xero_state()["invoices"] == []
