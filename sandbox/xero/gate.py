@@ -26,6 +26,26 @@ MAX_QUERY_BYTES = 2048
 NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
 
 
+_CANONICAL = {
+    name.lower(): name
+    for name in (
+        "Contacts",
+        "Invoices",
+        "CreditNotes",
+        "Payments",
+        "Accounts",
+        "Currencies",
+        "Allocations",
+    )
+}
+
+
+def canonical_path(path: str) -> str:
+    """Xero's resource names are case-insensitive: `/invoices` is `/Invoices`."""
+    parts = path.split("/")
+    return "/".join(_CANONICAL.get(p.lower(), p) for p in parts)
+
+
 async def send_json(
     send: Send, status: int, body: Any, headers: list[tuple[str, str]] = ()
 ) -> None:
@@ -106,6 +126,7 @@ class XeroGate:
             await self.app(scope, receive, send)
             return
         notes = scope.setdefault("sandbox", {})
+        scope["path"] = canonical_path(path)
         if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
             # Xero's front end refuses over-long URLs (e.g. ~50+ GUIDs in IDs=) with its 404
             data = NOT_FOUND_TEXT.encode()

@@ -251,3 +251,9 @@ def test_too_many_ids_overflow_the_url_into_a_404(contacts):
     assert response.text == "The resource you're looking for cannot be found"
     fifty = ",".join(f"c0000000-0000-4000-8000-{i:012d}" for i in range(50))
     assert contacts.xero("GET", "/Contacts", params={"IDs": fifty}).status_code == 200
+
+
+def test_resource_names_are_case_insensitive(contacts):
+    assert names(contacts.xero("GET", "/contacts?includeArchived=true")) == names(
+        contacts.xero("GET", "/Contacts?includeArchived=true")
+    )
