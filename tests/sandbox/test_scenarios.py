@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -285,26 +284,22 @@ def test_bench_queue_passes_the_office_filter_and_mixes_types(bench):
         assert credited["id"] < note["id"] and note["totalInclVat"] == -credited["totalInclVat"]
 
 
-def test_bench_of_30000_items_generates_in_seconds():
-    started = time.monotonic()
-    scenario = build("bench", seed=1, size=30_000, today=TODAY)
-    elapsed = time.monotonic() - started
-    assert len(scenario.qondor["invoices"]) == 30_000
-    assert elapsed < 10, f"{elapsed:.1f} s"
+def test_bench_size_sets_the_queue_and_a_third_as_many_customers():
+    scenario = build("bench", seed=1, size=3_000, today=TODAY)
+    assert len(scenario.qondor["invoices"]) == 3_000
+    assert 900 <= len(scenario.qondor["customers"]) <= 1_100
 
 
-def test_bench_of_10000_is_served_within_30_seconds(start_sandbox):
-    started = time.monotonic()
+def test_bench_of_10000_is_served_with_its_xero_organisation(start_sandbox):
+    # How fast it is ready is measured by benchmarks/, not asserted here.
     with start_sandbox(scenario="bench", size=10_000) as box:
         queue = box.http.get(
             box.qondor_url + contract.UNPROCESSED_INVOICES,
             headers={contract.AUTH_HEADER: "sandbox-qondor-key"},
             timeout=60,
         )
-        elapsed = time.monotonic() - started
         assert queue.status_code == 200 and len(queue.json()) == 10_000
         assert len(box.xero_state()["contacts"]) >= 5 * 3000
-    assert elapsed < 30, f"{elapsed:.1f} s"
 
 
 def test_served_demo_is_consistent_across_both_apis(sandbox):
