@@ -32,6 +32,7 @@ from sandbox_proc import (  # noqa: E402
     XERO_TENANT_ID,
     Sandbox,
     count_calls,
+    endpoint,
     is_api_call,
 )
 
@@ -126,10 +127,17 @@ def pay_share(sb: Sandbox, xero_state: dict[str, Any], share: float) -> int:
 
 def flow_calls(sb: Sandbox) -> dict[str, Any]:
     """Calls of the flow just run, per half, by endpoint, with 429s."""
-    xero, x429 = count_calls(sb.calls_since_mark("xero"))
+    xero_log = sb.calls_since_mark("xero")
+    xero, x429 = count_calls(xero_log)
     qondor, q429 = count_calls(sb.calls_since_mark("qondor"))
     api = Counter({k: v for k, v in xero.items() if is_api_call(k)})
+    reads: dict[str, list[str]] = {}  # query strings of Xero reads, to see what was asked
+    for r in xero_log:
+        key = endpoint(str(r.get("method")), str(r.get("path")))
+        if key.startswith("GET ") and is_api_call(key) and xero[key] <= 40:
+            reads.setdefault(key, []).append(f"{r.get('status')} {r.get('query', '')}"[:300])
     return {
+        "xero_reads": reads,
         "xero": dict(sorted(api.items())),
         "xero_auth": dict(sorted((k, v) for k, v in xero.items() if not is_api_call(k))),
         "xero_total": sum(api.values()),
