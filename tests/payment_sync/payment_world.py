@@ -9,6 +9,7 @@ stands apart from it in UpdatedDateUTC.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 from dataclasses import dataclass, field
@@ -148,6 +149,7 @@ def run_payment_sync(
     state: dict[str, Any] | None = None,
     tap_settings: dict[str, Any] | None = None,
     target_settings: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
 ) -> PaymentRun:
     """Run `tap-xero | target-qondor` as subprocesses against the sandbox."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -158,7 +160,8 @@ def run_payment_sync(
     tap_cmd = [str(BIN / "tap-xero"), "--config", str(tap_config)]
     if state is not None:
         tap_cmd += ["--state", str(write_json(workdir / "state.json", state))]
-    tap = subprocess.run(tap_cmd, capture_output=True, text=True, timeout=120)
+    env = {**os.environ, **(env or {})}
+    tap = subprocess.run(tap_cmd, capture_output=True, text=True, timeout=120, env=env)
     assert tap.returncode == 0, tap.stderr[-3000:]
     target = subprocess.run(
         [str(BIN / "target-qondor"), "--config", str(target_config)],
@@ -166,6 +169,7 @@ def run_payment_sync(
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
     messages = [json.loads(line) for line in tap.stdout.splitlines() if line.strip()]
     records = [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == "invoices"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from payment_world import qondor_invoice, run_payment_sync
@@ -80,3 +81,15 @@ def test_bookmark_carries_invoices_paid_between_runs(sandbox, world, tmp_path):
     )
     assert datetime.fromisoformat(bookmark) >= datetime.fromisoformat(paid_at)
     assert datetime.fromisoformat(bookmark) <= datetime.now(UTC)
+
+
+def test_no_secret_in_any_output_even_at_debug(sandbox, world, tmp_path):
+    sandbox.pay([world.xero_ids[5001]])
+    debug = {"LOGLEVEL": "DEBUG", "TAP_XERO_LOG_LEVEL": "DEBUG", "TARGET_QONDOR_LOG_LEVEL": "DEBUG"}
+    run = run_payment_sync(sandbox, tmp_path, env=debug)
+
+    assert run.returncode == 0
+    assert "DEBUG" in run.tap_stderr and "DEBUG" in run.target_stderr
+    printed = run.tap_stderr + run.target_stderr + json.dumps(run.records) + json.dumps(run.state)
+    for secret in (sandbox.xero_config()["client_secret"], sandbox.qondor_config()["api_key"]):
+        assert secret not in printed
