@@ -285,3 +285,21 @@ def test_standard_app_refresh_token_rotates_through_the_token_store(sandbox, tmp
     second = run_tap(sandbox, tmp_path / "second", settings=settings)
     assert second.returncode == 0, second.stderr[-2000:]
     assert second.ids() == ids
+
+
+def test_minute_limit_and_maintenance_answers_are_waited_out(sandbox, tmp_path):
+    ids = seed_invoices(sandbox, [xero_invoice("A", datetime.now(UTC) - timedelta(days=1))])
+    path = "/api.xro/2.0/Invoices"
+    sandbox.xero_fault(
+        {"path": path, "status": 429, "problem": "minute", "retry_after": 1, "count": 1}
+    )
+    sandbox.xero_fault({"path": path, "status": 503, "count": 1})
+    try:
+        run = run_tap(sandbox, tmp_path)
+    finally:
+        sandbox.clear_faults()
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.ids() == ids
+    statuses = [r["status"] for r in sandbox.xero_requests() if r["path"] == path]
+    assert statuses == [429, 503, 200]
