@@ -123,13 +123,6 @@ class XeroAuth:
         self._refresh_token: str | None = refresh_token or None
         self.token_requests = 0  # calls made to the token endpoint by this process
 
-    @property
-    def uses_refresh_token(self) -> bool:
-        """True for the standard-app flow (a refresh token was given or is stored)."""
-        if self._refresh_token:
-            return True
-        return bool(self.store and self._usable(self.store.read()).get("refresh_token"))
-
     def secrets(self) -> list[str]:
         """Every secret this object knows, for redaction."""
         return [

@@ -197,6 +197,9 @@ class XeroClient:
         """Invoices matching every given filter, page by page (lists chunked to fit the URL)."""
         params: dict[str, str] = {}
         if statuses is not None:
+            statuses = list(statuses)
+            if not statuses:
+                return  # no status wanted: nothing matches
             params["Statuses"] = ",".join(statuses)
         if order:
             params["order"] = order
