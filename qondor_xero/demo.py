@@ -338,16 +338,30 @@ def _tail(path: Path, lines: int = 5) -> str:
     return " | ".join(text[-lines:]) or "(no output)"
 
 
-def invoices_to_pay(xero_state: dict, count: int = PAY_COUNT) -> list[dict]:
-    """Up to `count` AUTHORISED sales invoices with an amount due, in invoice-number order."""
+def invoices_to_pay(
+    xero_state: dict, count: int = PAY_COUNT, among: set[str] | None = None
+) -> list[dict]:
+    """Up to `count` AUTHORISED sales invoices with an amount due (ids `among`), by number."""
     due = [
         i
         for i in xero_state.get("invoices", [])
+        if among is None or i.get("InvoiceID") in among
         if i.get("Type") == "ACCREC"
         and i.get("Status") == "AUTHORISED"
         and (i.get("AmountDue") or 0) > 0
     ]
     return sorted(due, key=lambda i: str(i.get("InvoiceNumber")))[:count]
+
+
+READING_GUIDE = """\
+How to read it:
+  - Sync 1 sends every queued item to Xero and acknowledges it in Qondor: Processed with the
+    Xero id, or Failed with the reason above. The same job then reads payment status back, so
+    card payments (paid in Xero at once) and invoices someone had already paid in Xero are Paid.
+  - Between the syncs a customer paid invoices in Xero; sync 2 marks them Paid in Qondor and
+    writes nothing to Xero: the queue is empty, so nothing is created twice.
+  - Credit notes stay Processed in Qondor; in Xero they are PAID once fully allocated to the
+    invoice they cancel."""
 
 
 # --- the demo -------------------------------------------------------------------------------
@@ -406,6 +420,7 @@ def _run_demo(
         f"     Xero: {len(xero.get('contacts', []))} contacts and "
         f"{len(xero.get('invoices', []))} invoices already there"
     )
+    queue_ids = {i["id"] for i in queued}
     sandbox.take_requests()
 
     run_args = ["--environment", DEMO_ENVIRONMENT, "run", DEMO_JOB]
@@ -417,7 +432,10 @@ def _run_demo(
     after_1 = sandbox.qondor_state()
     _say(f"     done in {seconds:.0f} s")
 
-    to_pay = invoices_to_pay(sandbox.xero_state())
+    synced = {
+        i.get("externalReference") for i in after_1.get("invoices", []) if i["id"] in queue_ids
+    }
+    to_pay = invoices_to_pay(sandbox.xero_state(), among=synced)
     numbers = ", ".join(str(i.get("InvoiceNumber")) for i in to_pay)
     _say(f"4/6 A customer pays {len(to_pay)} invoices in Xero: {numbers or 'none due'}")
     if to_pay:
@@ -433,12 +451,14 @@ def _run_demo(
     _say(f"     done in {seconds:.0f} s")
 
     _say("6/6 What happened, item by item")
-    rows = item_rows([before, after_1, after_2], sandbox.xero_state(), {i["id"] for i in queued})
+    rows = item_rows([before, after_1, after_2], sandbox.xero_state(), queue_ids)
     print()
     print(
         format_report(rows, ["before", "after sync 1", "after sync 2"], [calls_1, calls_2]),
         flush=True,
     )
+    print()
+    print(READING_GUIDE, flush=True)
     print()
     _say(
         f"Demo finished in {time.monotonic() - started:.0f} s. Meltano's output: {log_path}. "
