@@ -441,8 +441,10 @@ def _check_lines(
                 errors.append(v.ACCOUNT_CODE_REQUIRED)
         else:
             account = account_by_code(db, str(code))
-            if account is None:
+            if account is None or account.get("Type") == "BANK" or account.get("SystemAccount"):
+                # bank and system accounts (receivables, VAT) cannot take invoice lines
                 errors.append(v.ACCOUNT_CODE_INVALID.format(code=code))
+                account = None
             elif account.get("Status") != "ACTIVE":
                 errors.append(v.ACCOUNT_ARCHIVED.format(code=code))
         tax_type = line.get("TaxType") or (account or {}).get("TaxType") or "NONE"

@@ -126,6 +126,14 @@ def test_dates_come_back_as_msdate_with_date_strings(org):
             "Account code '999' is not a valid code for this document.",
         ),
         (
+            {"LineItems": [{"Description": "x", "UnitAmount": 1, "AccountCode": "090"}]},
+            "Account code '090' is not a valid code for this document.",
+        ),
+        (
+            {"LineItems": [{"Description": "x", "UnitAmount": 1, "AccountCode": "610"}]},
+            "Account code '610' is not a valid code for this document.",
+        ),
+        (
             {"LineItems": [{"Description": "x", "UnitAmount": 1, "AccountCode": "3900"}]},
             "Account code '3900' has been archived, or has been deleted. Each line item must reference a valid account.",
         ),
