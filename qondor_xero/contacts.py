@@ -130,15 +130,35 @@ _KEPT = (
 )
 
 
+ADDRESS_FIELDS = ("AddressLine1", "AddressLine2", "PostalCode", "City", "Country")
+
+
+def address_print(contact: dict[str, Any]) -> int:
+    """A fingerprint of a contact's POBOX address (the part an update would change)."""
+    if "_address" in contact:
+        return contact["_address"]
+    address = next(
+        (a for a in contact.get("Addresses") or [] if a.get("AddressType") == "POBOX"), {}
+    )
+    return hash(tuple(address.get(f) or "" for f in ADDRESS_FIELDS))
+
+
+def phone_print(contact: dict[str, Any]) -> int:
+    """A fingerprint of a contact's DEFAULT phone number."""
+    if "_phone" in contact:
+        return contact["_phone"]
+    phone = next((p for p in contact.get("Phones") or [] if p.get("PhoneType") == "DEFAULT"), {})
+    return hash(phone.get("PhoneNumber") or "")
+
+
 def slim_contact(contact: dict[str, Any]) -> dict[str, Any]:
-    """The fields matching and change detection need (keeps a large organisation small)."""
+    """What matching and change detection need, with address and phone as fingerprints.
+
+    A large organisation's contacts are all kept for a run, so each must be small.
+    """
     slim = {k: contact[k] for k in _KEPT if contact.get(k) is not None}
-    addresses = [a for a in contact.get("Addresses") or [] if a.get("AddressType") == "POBOX"]
-    phones = [p for p in contact.get("Phones") or [] if p.get("PhoneType") == "DEFAULT"]
-    if addresses:
-        slim["Addresses"] = addresses[:1]
-    if phones:
-        slim["Phones"] = phones[:1]
+    slim["_address"] = address_print(contact)
+    slim["_phone"] = phone_print(contact)
     return slim
 
 

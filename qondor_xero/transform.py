@@ -12,9 +12,11 @@ from typing import Any
 from qondor_xero.contacts import (
     NAME_MAX,
     ContactKeys,
+    address_print,
     booker_contact_number,
     customer_contact_number,
     email_key,
+    phone_print,
     tax_country,
     tax_key,
 )
@@ -172,7 +174,6 @@ def booker_to_contact(booker: dict[str, Any], currency: str | None = None) -> di
 
 
 _COMPARED = ("Name", "FirstName", "LastName", "EmailAddress", "DefaultCurrency")
-_ADDRESS_FIELDS = ("AddressLine1", "AddressLine2", "PostalCode", "City", "Country")
 
 
 def contact_update(existing: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any] | None:
@@ -189,20 +190,10 @@ def contact_update(existing: dict[str, Any], wanted: dict[str, Any]) -> dict[str
     new_tax = wanted.get("TaxNumber")
     if new_tax and tax_key(existing.get("TaxNumber")) != tax_key(new_tax):
         update["TaxNumber"] = new_tax
-    wanted_address = next(iter(wanted.get("Addresses") or []), None)
-    if wanted_address:
-        current = next(
-            (a for a in existing.get("Addresses") or [] if a.get("AddressType") == "POBOX"), {}
-        )
-        if any((current.get(f) or "") != (wanted_address.get(f) or "") for f in _ADDRESS_FIELDS):
-            update["Addresses"] = wanted["Addresses"]
-    wanted_phone = next(iter(wanted.get("Phones") or []), None)
-    if wanted_phone:
-        current_phone = next(
-            (p for p in existing.get("Phones") or [] if p.get("PhoneType") == "DEFAULT"), {}
-        )
-        if (current_phone.get("PhoneNumber") or "") != wanted_phone["PhoneNumber"]:
-            update["Phones"] = wanted["Phones"]
+    if wanted.get("Addresses") and address_print(existing) != address_print(wanted):
+        update["Addresses"] = wanted["Addresses"]
+    if wanted.get("Phones") and phone_print(existing) != phone_print(wanted):
+        update["Phones"] = wanted["Phones"]
     if not update:
         return None
     return {"ContactID": existing["ContactID"], **update}

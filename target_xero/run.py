@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +34,7 @@ from qondor_xero.xero import (
     XeroRateLimited,
     XeroServerError,
     XeroTenantError,
-    XeroValidationError,
+    parse_xero_date,
 )
 from target_xero.contacts import ContactResolver, WantedContact
 from target_xero.report import Report
@@ -51,6 +51,13 @@ SYSTEMIC = (
     QondorRateLimited,
     QondorServerError,
 )
+
+
+# What a Xero contact is made of (transform.customer_to_contact), and what item checks read.
+CUSTOMER_FIELDS = frozenset(
+    ["id", "name", "organisationNumber", "vatNumber", "invoiceEmail", "countryCode", "address", "address2", "zipCode", "city", "country", "invoiceAddressEnabled", "invoiceAddress", "invoiceAddress2", "invoiceZipCode", "invoiceCity", "invoiceCountry", "invoiceCountryCode", "phoneNumber", "invoiceCurrency"]
+)
+CHECKED_FIELDS = ("id", "name", "organisationNumber", "vatNumber", "invoiceEmail", "countryCode")
 
 
 class RunStopped(SystemExit):
@@ -76,7 +83,8 @@ class SyncRun:
         self.mapping: Mapping = load_mapping(config["mapping_file"])
         self.report = Report(dry_run=self.dry_run)
         self.customers: dict[int, dict[str, Any]] = {}
-        self.invoices_seen: dict[str, dict[str, Any]] = {}  # InvoiceNumber → what Xero holds
+        # InvoiceNumber → (InvoiceID, Status, AmountDue, CurrencyCode, day): what Xero holds.
+        self.invoices_seen: dict[str, tuple] = {}
         self._xero: XeroClient | None = None
         self._qondor: QondorClient | None = None
         self._resolver: ContactResolver | None = None
@@ -144,8 +152,10 @@ class SyncRun:
     # ---------------------------------------------------------------- contacts
 
     def add_customer(self, customer: dict[str, Any]) -> None:
-        """Keep a customer record until the items that name it arrive."""
-        self.customers[int(customer["id"])] = customer
+        """Keep what the contact needs of a customer until the items that name it arrive."""
+        self.customers[int(customer["id"])] = {
+            k: v for k, v in customer.items() if k in CUSTOMER_FIELDS and v is not None
+        }
 
     def customer_of(self, item: dict[str, Any]) -> dict[str, Any] | None:
         """The full customer record of an item, else the short one embedded in it."""
@@ -188,19 +198,43 @@ class SyncRun:
         return WantedContact(keys, payload, qualifier, self.mapping.contact_match)
 
     def customer_contacts_once(self) -> list[WantedContact]:
-        """The first time only: the contacts of every customer received so far (resolved in bulk)."""
+        """The first time only: the contacts of every customer received so far (resolved in bulk).
+
+        Once they are resolved only what the item checks need is kept of each customer.
+        """
         if self._contacts_prepared:
             return []
         self._contacts_prepared = True
-        return [w for c in self.customers.values() if (w := self._wanted_customer(c))]
+        wanted = [w for c in self.customers.values() if (w := self._wanted_customer(c))]
+        for customer_id, customer in self.customers.items():
+            self.customers[customer_id] = {k: customer[k] for k in CHECKED_FIELDS if k in customer}
+        return wanted
 
     def remember_invoice(self, invoice: dict[str, Any]) -> None:
-        """Keep what credit notes need to know about an invoice in Xero (small, per number)."""
-        self.invoices_seen[invoice.get("InvoiceNumber") or ""] = {
-            k: invoice[k]
-            for k in ("InvoiceID", "Status", "AmountDue", "CurrencyCode", "DateString", "Date")
-            if invoice.get(k) is not None
-        }
+        """Keep what credit notes need to know about an invoice in Xero (a small tuple each)."""
+        due = invoice.get("AmountDue")
+        self.invoices_seen[invoice.get("InvoiceNumber") or ""] = (
+            invoice.get("InvoiceID"),
+            invoice.get("Status"),
+            float(due) if due is not None else None,
+            invoice.get("CurrencyCode"),
+            xero_day(invoice),
+        )
+
+    def seen_invoice(self, number: str) -> dict[str, Any] | None:
+        """What this run knows of the invoice with this number in Xero, or None."""
+        seen = self.invoices_seen.get(number)
+        if seen is None:
+            return None
+        keys = ("InvoiceID", "Status", "AmountDue", "CurrencyCode", "Day")
+        return dict(zip(keys, seen, strict=True))
+
+    def update_seen(self, number: str, **changes: Any) -> None:
+        """Record a change this run made to an invoice (a payment, an allocation)."""
+        seen = self.seen_invoice(number)
+        if seen is not None:
+            seen.update({k: v for k, v in changes.items() if v is not None})
+            self.remember_invoice({"InvoiceNumber": number, **seen, "DateString": seen["Day"]})
 
     # ---------------------------------------------------------------- acknowledgement
 
@@ -257,25 +291,17 @@ def xero_refusal(item: dict[str, Any], errors: list[str]) -> str:
 
 @contextmanager
 def stop_on_systemic(run: SyncRun) -> Iterator[None]:
-    """Turn a systemic fault into a clean stop: summary, one line, exit status 1."""
+    """Turn a systemic fault into a clean stop: summary, one line, exit status 1.
+
+    Any Xero error that reaches here (a refused read, Xero down after retries, auth, quota) is
+    no item's fault; items already written but not acknowledged are replayed safely next run.
+    """
     try:
         yield
-    except SYSTEMIC as exc:
+    except (*SYSTEMIC, XeroError) as exc:
         run.finish()
-        raise RunStopped(
-            f"target-xero stopped, nothing was marked Failed: {_one_line(exc)}"
-        ) from None
-    except XeroValidationError as exc:
-        # A refused read is our bug or a setting, not the item's fault: stop the same way.
-        run.finish()
-        raise RunStopped(
-            f"target-xero stopped, nothing was marked Failed: {_one_line(exc)}"
-        ) from None
-    except XeroError as exc:
-        run.finish()
-        raise RunStopped(
-            f"target-xero stopped, nothing was marked Failed: {_one_line(exc)}"
-        ) from None
+        message = f"target-xero stopped, nothing was marked Failed: {_one_line(exc)}"
+        raise RunStopped(message) from None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -283,4 +309,11 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-Step = Callable[[], None]
+def xero_day(invoice: dict[str, Any]) -> str:
+    """A Xero object's date as YYYY-MM-DD, from DateString or /Date()/."""
+    if invoice.get("DateString"):
+        return str(invoice["DateString"])[:10]
+    value = invoice.get("Date")
+    if isinstance(value, str) and value.startswith("/Date("):
+        return parse_xero_date(value).date().isoformat()
+    return str(value or "")[:10]

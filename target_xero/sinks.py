@@ -233,8 +233,7 @@ class InvoicesSink(XeroSink):
             number = str(outcome.item["invoiceNumber"]).strip()
             if result.ok:
                 run.report.add("payments", "created")
-                if number in run.invoices_seen:
-                    run.invoices_seen[number].update(Status="PAID", AmountDue=0)
+                run.update_seen(number, Status="PAID", AmountDue=0.0)
                 continue
             run.report.add("payments", "failed")
             why = "; ".join(result.errors)
@@ -336,26 +335,19 @@ class CreditNotesSink(XeroSink):
             for n, note in notes.items()
             if note.get("Status") == "AUTHORISED" and chunk[n][0].get("creditedInvoiceNumber")
         }
-        missing = [x for x in dict.fromkeys(wanted.values()) if x and x not in run.invoices_seen]
+        missing = [x for x in dict.fromkeys(wanted.values()) if x and run.seen_invoice(x) is None]
         if missing:
             for invoice in run.xero.iter_invoices(invoice_numbers=missing, summary_only=True):
-                if (
-                    invoice.get("Type", "ACCREC") == "ACCREC"
-                    and invoice.get("InvoiceNumber") not in run.invoices_seen
-                ):
+                number = invoice.get("InvoiceNumber") or ""
+                if invoice.get("Type", "ACCREC") == "ACCREC" and run.seen_invoice(number) is None:
                     run.remember_invoice(invoice)
         for n, number in wanted.items():
-            invoice = run.invoices_seen.get(number)
+            invoice = run.seen_invoice(number)
             note = notes[n]
             if not invoice:
                 continue
-            allocation = credit_allocation(
-                note,
-                invoice,
-                max(
-                    _date(note.get("DateString") or chunk[n][0]["invoiceDate"]), _xero_day(invoice)
-                ),
-            )
+            day = max(_date(note.get("DateString") or chunk[n][0]["invoiceDate"]), invoice["Day"])
+            allocation = credit_allocation(note, invoice, day)
             if not allocation:
                 continue
             try:
@@ -365,9 +357,8 @@ class CreditNotesSink(XeroSink):
             run.tick()
             if result.ok:
                 run.report.add("allocations", "created")
-                invoice["AmountDue"] = float(invoice.get("AmountDue") or 0) - allocation["Amount"]
-                if invoice["AmountDue"] <= 0:
-                    invoice["Status"] = "PAID"
+                due = float(invoice["AmountDue"] or 0) - allocation["Amount"]
+                run.update_seen(number, AmountDue=due, Status="PAID" if due <= 0 else None)
             else:
                 run.report.add("allocations", "failed")
                 logger.warning(
@@ -376,15 +367,3 @@ class CreditNotesSink(XeroSink):
                     number,
                     "; ".join(result.errors),
                 )
-
-
-def _xero_day(invoice: dict[str, Any]) -> str:
-    """An invoice's date as YYYY-MM-DD, from DateString or /Date()/."""
-    if invoice.get("DateString"):
-        return str(invoice["DateString"])[:10]
-    value = invoice.get("Date")
-    if isinstance(value, str) and value.startswith("/Date("):
-        from qondor_xero.xero import parse_xero_date
-
-        return parse_xero_date(value).date().isoformat()
-    return str(value or "")[:10]
