@@ -55,10 +55,12 @@ def ensure_seeded(sandbox: XeroSandbox) -> None:
         return
     name = sandbox.settings.scenario
     try:
-        reset(sandbox, name, sandbox.settings.seed, sandbox.settings.size)
+        counts = reset(sandbox, name, sandbox.settings.seed, sandbox.settings.size)
     except ValueError as exc:
         log.info("Xero: %s; seeding 'empty' instead", exc)
-        reset(sandbox, "empty", sandbox.settings.seed, None)
+        name = "empty"
+        counts = reset(sandbox, name, sandbox.settings.seed, None)
+    log.info("Xero seeded with scenario %s: %s", name, counts)
 
 
 def state(sandbox: XeroSandbox) -> dict[str, list[dict[str, Any]]]:
