@@ -75,16 +75,17 @@ def test_bad_seed_names_the_item_and_field(sandbox):
         assert "\n" not in response.json()["error"]
 
 
-def test_reset_with_the_demo_scenario_when_it_exists(sandbox):
-    response = requests.post(
-        f"{sandbox.xero_url}/_sandbox/reset", json={"scenario": "demo"}, timeout=120
-    )
-    if response.status_code == 400:  # the scenarios module is not there yet
-        assert "demo" in response.json()["error"]
-        return
+def test_reset_with_the_demo_scenario(sandbox):
+    sandbox.reset("demo")
     state = sandbox.xero_state()
-    assert state["contacts"], "the demo organisation has contacts"
-    assert any(c["ContactStatus"] == "ARCHIVED" for c in state["contacts"])
+    contacts = state["contacts"]
+    assert contacts, "the demo organisation has contacts"
+    assert any(c["ContactStatus"] == "ARCHIVED" for c in contacts)
+    digits = [
+        "".join(ch for ch in c["TaxNumber"] if ch.isdigit()) for c in contacts if c.get("TaxNumber")
+    ]
+    assert len(digits) > len(set(digits)), "a pair of contacts shares a tax number"
+    assert {a["Code"] for a in state["accounts"]} >= {"090", "200", "260"}
     sandbox.reset()
 
 
