@@ -97,3 +97,30 @@ def test_order_terms():
     for bad in ("Name SIDEWAYS", "Nope", "Name ASC DESC", ","):
         with pytest.raises(QueryError):
             order_to_sql(bad, CONTACTS.fields, "Contact")
+
+
+@pytest.mark.parametrize(
+    ("table", "where"),
+    [
+        (CONTACTS, 'EmailAddress=="a@b.no"'),
+        (CONTACTS, 'TaxNumber=="NO923456789MVA" OR TaxNumber=="923456789"'),
+        (CONTACTS, 'Name.StartsWith("Fjord")'),
+        (CONTACTS, 'ContactNumber=="Q-77"'),
+        (INVOICES, 'InvoiceNumber=="Q-1"'),
+        (INVOICES, "UpdatedDateUTC>=DateTime(2026,11,1)"),
+        (INVOICES, 'Contact.ContactID==Guid("c0000000-0000-4000-8000-000000000001")'),
+    ],
+)
+def test_filters_on_large_organisations_use_an_index(tmp_path, table, where):
+    """100,000 invoices and 150,000 contacts: lookups must not scan the table."""
+    from sandbox.db import Database
+    from sandbox.xero.store import create_schema
+
+    db = Database(tmp_path / "plan.db")
+    create_schema(db)
+    sql, params = where_to_sql(where, table.fields, table.type_name)
+    plan = " ".join(
+        row[3]
+        for row in db.query(f"EXPLAIN QUERY PLAN SELECT doc FROM {table.name} WHERE {sql}", params)
+    )
+    assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
