@@ -39,6 +39,7 @@ class ScenarioError(ValueError):
 
 _scenario_lock = threading.Lock()
 _scenario_cache: dict[tuple[str, int, int | None], Any] = {}
+SCENARIO_CACHE_SECONDS = 120.0
 
 
 def load_scenario(name: str, seed: int = 1, size: int | None = None) -> Any:
@@ -70,7 +71,16 @@ def load_scenario(name: str, seed: int = 1, size: int | None = None) -> Any:
                 raise ScenarioError(f"scenario {name!r}: {exc}") from exc
         _scenario_cache.clear()  # keep only the latest build (they can be large)
         _scenario_cache[key] = built
+        # long enough for the other half to seed from the same build, then free the memory
+        timer = threading.Timer(SCENARIO_CACHE_SECONDS, _forget_scenario, (key,))
+        timer.daemon = True
+        timer.start()
         return built
+
+
+def _forget_scenario(key: tuple[str, int, int | None]) -> None:
+    with _scenario_lock:
+        _scenario_cache.pop(key, None)
 
 
 async def read_json(request: Request, default: Any = None) -> Any:
