@@ -177,6 +177,8 @@ def save_contact(db: Database, element: Any, create_only: bool, by_app: bool = T
                 return out
         doc: dict[str, Any] = dict(existing or {})
         doc.update({k: element[k] for k in CONTACT_FIELDS if element.get(k) is not None})
+        if isinstance(doc.get("Name"), str):
+            doc["Name"] = doc["Name"].strip()
         if existing is None:
             doc["ContactID"] = str(uuid.UUID(contact_id)) if contact_id else str(uuid.uuid4())
             doc.setdefault("ContactStatus", "ACTIVE")
@@ -268,16 +270,23 @@ def save_document(
     if not isinstance(element, dict):
         out.errors.append(f"An {kind.label.lower()} must be a JSON object.")
         return out
-    with db.write():
-        existing = _find_existing(db, kind, element, create_only, out.errors)
-        if out.errors:
-            return out
-        out.errors, doc = _build_document(db, kind, element, existing, by_app)
-        if out.errors or doc is None:
-            return out
-        store.save(db.connection(), kind.table, [doc])
-        out.doc = doc
+    doc: dict[str, Any] | None = None
+    try:
+        with db.write():
+            existing = _find_existing(db, kind, element, create_only, out.errors)
+            if not out.errors:
+                out.errors, doc = _build_document(db, kind, element, existing, by_app)
+            if out.errors or doc is None:
+                raise _Rejected  # undo side effects, e.g. a contact created by name
+            store.save(db.connection(), kind.table, [doc])
+            out.doc = doc
+    except _Rejected:
+        pass
     return out
+
+
+class _Rejected(Exception):
+    """Rolls back the transaction of an element that failed validation."""
 
 
 def _find_existing(

@@ -235,6 +235,12 @@ def test_contact_by_name_is_created_when_missing(org):
     assert "Helt Ny AS" in [c["Name"] for c in org.xero_state()["contacts"]]
 
 
+def test_a_rejected_invoice_creates_no_contact_by_name(org):
+    response = put(org, invoice(Contact={"Name": "Aldri Lagret AS"}, CurrencyCode="JPY"))
+    assert response.json()["Invoices"][0]["StatusAttributeString"] == "ERROR"
+    assert "Aldri Lagret AS" not in [c["Name"] for c in org.xero_state()["contacts"]]
+
+
 def test_batch_with_summarize_errors_false_reports_each_element(org, xero_openapi):
     response = put(org, invoice("A"), invoice("B", CurrencyCode="JPY"), invoice("C"))
     body = xero_openapi.check(response)
