@@ -235,3 +235,11 @@ def test_errors_are_remembered_under_their_key_too(sandbox):
     assert again.status_code == 400 and again.json() == first.json()
     assert again.headers.get("idempotent-replayed") == "true"
     assert sandbox.xero_state()["invoices"] == []
+
+
+def test_a_body_over_3_5_mb_is_refused(sandbox):
+    sandbox.reset()
+    big = [{"Name": f"Kunde {i}", "Website": "https://x.no/" + "a" * 3500} for i in range(1000)]
+    response = sandbox.xero("POST", "/Contacts", json={"Contacts": big})
+    assert response.status_code == 413
+    assert sandbox.xero_state()["contacts"] == []
