@@ -42,11 +42,29 @@ def api_calls(box, method=None, endpoint=None):
     """The sandbox's log of Accounting API calls, with the query parsed."""
     return [
         {**e, "params": {k: v[-1] for k, v in parse_qs(e["query"]).items()}}
-        for e in box.xero_requests()
+        for e in settled_log(box)
         if e["path"].startswith(API)
         and (method is None or e["method"] == method)
         and (endpoint is None or e["path"] == API + endpoint)
     ]
+
+
+def settled_log(box):
+    """The request log once it stops growing (the sandbox logs a call just after answering it)."""
+    entries = box.xero_requests()
+    for _ in range(40):
+        time.sleep(0.05)
+        again = box.xero_requests()
+        if len(again) == len(entries):
+            break
+        entries = again
+    return entries
+
+
+def clear_log(box):
+    """Empty the request log once the calls made so far are in it."""
+    settled_log(box)
+    box.xero_requests(clear=True)
 
 
 def invoice(number, contact_id, amount=100):
@@ -68,6 +86,7 @@ def box(sandbox):
     sandbox.reset()
     yield sandbox
     sandbox.clear_faults()
+    settled_log(sandbox)  # so no late log entry of this test lands in the next one
 
 
 def run_in_threads(count, work):
