@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,8 @@ from xero_invoices import (
     write_mapping,
     xero_invoice,
 )
+
+from tap_xero.tap import TapXero
 
 
 def test_first_run_reads_back_exactly_the_lookback_days(sandbox, tmp_path):
@@ -193,10 +194,7 @@ def test_credit_notes_stream_when_selected(sandbox, tmp_path):
             },
         ],
     )
-    discovered = subprocess.run(
-        tap_command(sandbox, tmp_path) + ["--discover"], capture_output=True, text=True
-    )
-    catalog = json.loads(discovered.stdout)
+    catalog = TapXero(config=sandbox.xero_config()).catalog_dict
     for entry in catalog["streams"]:
         for meta in entry["metadata"]:
             if meta["breadcrumb"] == []:
