@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -127,7 +128,9 @@ def request_log_routes(request_log: RequestLog) -> list[Route]:
 
     async def list_requests(request: Request) -> Response:
         clear = request.query_params.get("clear", "").lower() in ("1", "true", "yes")
-        return JSONResponse({"requests": request_log.entries(clear=clear)})
+        evicted = request_log.evicted
+        entries = await run_in_threadpool(request_log.entries, clear)
+        return JSONResponse({"requests": entries, "evicted": evicted})
 
     async def clear_requests(request: Request) -> Response:
         request_log.clear()

@@ -21,30 +21,50 @@ def mask_secret(secret: str | None) -> str | None:
     return "…" + secret[-4:] if len(secret) > 8 else "…"
 
 
-class RequestLog:
-    """A bounded, thread-safe log of the API calls a server answered (admin calls excluded)."""
+_FIELDS = ("method", "path", "query", "status", "time", "duration_ms", "tenant")
 
-    def __init__(self, maxlen: int = 200_000) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=maxlen)
+
+class RequestLog:
+    """A bounded, thread-safe log of the API calls a server answered (admin calls excluded).
+
+    Entries are kept as compact tuples (a benchmark makes hundreds of thousands of calls);
+    `evicted` counts the oldest ones dropped once `maxlen` is reached.
+    """
+
+    def __init__(self, maxlen: int = 1_000_000) -> None:
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
+        self.evicted = 0
 
     def record(self, entry: dict[str, Any]) -> None:
-        """Append one entry."""
+        """Append one entry (a dict with the fields method, path, query, status, time, ...)."""
+        extra = {k: v for k, v in entry.items() if k not in _FIELDS} or None
+        row = (*(entry.get(f) for f in _FIELDS), extra)
         with self._lock:
-            self._entries.append(entry)
+            if len(self._entries) == self._entries.maxlen:
+                self.evicted += 1
+            self._entries.append(row)
 
     def entries(self, clear: bool = False) -> list[dict[str, Any]]:
         """Every entry, oldest first; optionally emptying the log."""
         with self._lock:
-            out = list(self._entries)
+            rows = list(self._entries)
             if clear:
                 self._entries.clear()
+                self.evicted = 0
+        out = []
+        for row in rows:
+            entry = dict(zip(_FIELDS, row[:-1], strict=True))
+            if row[-1]:
+                entry.update(row[-1])
+            out.append(entry)
         return out
 
     def clear(self) -> None:
         """Forget every entry."""
         with self._lock:
             self._entries.clear()
+            self.evicted = 0
 
 
 def header(scope: Scope, name: str) -> str | None:
