@@ -104,6 +104,13 @@ def markdown(results: dict[str, Any]) -> str:
         d = r["detail"]
         out.append(f"### N = {r['n']:,} (calls from the {d['calls_from']} run)")
         out.append("")
+        if "payment_sync" not in d.get("flows", ["payment_sync"]):
+            out.append(
+                "- the payment sync was not run at this size (`--payment-sync-up-to`): "
+                "calls, floors and times are the invoice sync's only"
+            )
+        if "taken" in d:
+            out.append(f"- taken {d['taken'].get('date_utc')} in an earlier run of the harness")
         for k, v in d["floor_formula"].items():
             out.append(f"- floor, {k.replace('_', ' ')}: {v}")
         for flow, calls in d["calls"].items():

@@ -62,6 +62,10 @@ class LoadSampler(threading.Thread):
     def stop(self) -> dict[str, float]:
         """Stop sampling; mean and max load seen."""
         self._stop.set()
+        return self.summary()
+
+    def summary(self) -> dict[str, float]:
+        """Mean and max load seen so far."""
         s = self.samples or [os.getloadavg()[0]]
         return {"load1_mean": round(sum(s) / len(s), 2), "load1_max": round(max(s), 2)}
 
@@ -207,6 +211,17 @@ def measure(n: int, limits: bool, args: argparse.Namespace, root: Path) -> dict[
             xero_before.get("contacts", [])
         )
 
+        out["floors"] = {
+            "xero_invoice": floor.xero_invoice_floor(inv).terms,
+            "qondor_invoice": floor.qondor_invoice_floor(inv).terms,
+        }
+        out["naive_xero"] = floor.naive_xero_calls(inv, floor.PaymentSyncData())
+            inv, floor.PaymentSyncData(synced_invoices=inv.invoices)
+        )
+        if n > args.payment_sync_up_to:
+            log(f"{label}: payment sync skipped (--payment-sync-up-to {args.payment_sync_up_to})")
+            return out
+
         out["paid_in_xero"] = pay_share(sb, xero_after, args.pay_share)
         pay = floor.payment_sync_data(qondor_after, xero_after)
         out["payment_data"] = floor.as_dict(pay)
@@ -224,12 +239,8 @@ def measure(n: int, limits: bool, args: argparse.Namespace, root: Path) -> dict[
         out["qondor_paid_after"] = sum(
             1 for i in qondor_end.get("invoices", []) if i.get("status") == 3
         )
-        out["floors"] = {
-            "xero_invoice": floor.xero_invoice_floor(inv).terms,
-            "qondor_invoice": floor.qondor_invoice_floor(inv).terms,
-            "xero_payment": floor.xero_payment_floor(pay).terms,
-            "qondor_payment": floor.qondor_payment_floor(pay).terms,
-        }
+        out["floors"]["xero_payment"] = floor.xero_payment_floor(pay).terms
+        out["floors"]["qondor_payment"] = floor.qondor_payment_floor(pay).terms
         out["naive_xero"] = floor.naive_xero_calls(inv, pay)
     except Exception as exc:  # a broken part must not lose the other sizes' results
         out["error"] = f"{type(exc).__name__}: {exc}"[:2000]
@@ -244,11 +255,20 @@ def combine(n: int, lifted: dict[str, Any] | None, real: dict[str, Any] | None, 
     base = real if real and "error" not in real else lifted
     if base is None or "floors" not in base:
         return {"n": n, "error": (base or {}).get("error", "no run")}
-    inv, pay = base["invoice_data"], base["payment_data"]
+    inv, pay = base["invoice_data"], base.get("payment_data")
     fl = base["floors"]
-    xero_floor = sum(fl["xero_invoice"].values()) + sum(fl["xero_payment"].values())
-    qondor_floor = sum(fl["qondor_invoice"].values()) + sum(fl["qondor_payment"].values())
-    calls = {f: base[f]["calls"] for f in ("invoice_sync", "payment_sync")}
+    flows = [f for f in ("invoice_sync", "payment_sync") if f in base]
+    floors = {  # flow -> (Xero floor, Qondor floor)
+        "invoice_sync": (sum(fl["xero_invoice"].values()), sum(fl["qondor_invoice"].values())),
+    }
+    if "payment_sync" in flows:
+        floors["payment_sync"] = (
+            sum(fl["xero_payment"].values()),
+            sum(fl["qondor_payment"].values()),
+        )
+    xero_floor = sum(x for x, _ in floors.values())
+    qondor_floor = sum(q for _, q in floors.values())
+    calls = {f: base[f]["calls"] for f in flows}
     xero_calls = sum(c["xero_total"] for c in calls.values())
     qondor_calls = sum(c["qondor_total"] for c in calls.values())
 
@@ -259,12 +279,8 @@ def combine(n: int, lifted: dict[str, Any] | None, real: dict[str, Any] | None, 
         floor.limited_seconds(calls[f]["xero_total"], calls[f]["qondor_total"], own_s(f))
         for f in calls
     )
-    forced_invoice = floor.limited_seconds(
-        sum(fl["xero_invoice"].values()), sum(fl["qondor_invoice"].values())
-    )
-    forced = forced_invoice + floor.limited_seconds(
-        sum(fl["xero_payment"].values()), sum(fl["qondor_payment"].values())
-    )
+    forced_invoice = floor.limited_seconds(*floors["invoice_sync"])
+    forced = sum(floor.limited_seconds(*xq) for xq in floors.values())
     row: dict[str, Any] = {
         "n": n,
         "customers": inv["customers"],
@@ -281,13 +297,14 @@ def combine(n: int, lifted: dict[str, Any] | None, real: dict[str, Any] | None, 
     }
     if real and "error" not in real:
         row["xero_429"] = sum(real[f]["calls"]["xero_429"] for f in calls)
-        row["wall_s"] = round(real["invoice_sync"]["wall_s"] + real["payment_sync"]["wall_s"], 1)
+        row["wall_s"] = round(sum(real[f]["wall_s"] for f in calls), 1)
     if lifted and "invoice_sync" in lifted:
         tap, target = lifted["invoice_sync"]["tap"], lifted["invoice_sync"]["target"]
         row["cpu_ms_per_invoice"] = round(1000 * (tap["cpu_s"] + target["cpu_s"]) / n, 3)
         row["target_peak_rss_mb"] = target["peak_rss_mb"]
     detail: dict[str, Any] = {
         "calls_from": "real limits" if base is real else "limits lifted",
+        "flows": flows,
         "xero_ratio": round(xero_calls / xero_floor, 3) if xero_floor else None,
         "qondor_ratio": round(qondor_calls / qondor_floor, 3) if qondor_floor else None,
         "floor_formula": {k: floor.Floor(v).formula() for k, v in fl.items()},
@@ -306,7 +323,7 @@ def combine(n: int, lifted: dict[str, Any] | None, real: dict[str, Any] | None, 
         detail["invoice_sync_vs_forced"] = (
             round(inv_wall / forced_invoice, 2) if forced_invoice else None
         )
-        detail["real_limits"] = {f: real[f] for f in ("invoice_sync", "payment_sync")}
+        detail["real_limits"] = {f: real[f] for f in flows}
         detail["qondor_429"] = sum(real[f]["calls"]["qondor_429"] for f in calls)
     if lifted and "invoice_sync" in lifted:
         tap, target = lifted["invoice_sync"]["tap"], lifted["invoice_sync"]["target"]
@@ -345,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--with-100k", action="store_true", help="add 100,000 (limits lifted)")
     p.add_argument("--real-limits-up-to", type=int, default=1000, help="also run with real limits")
     p.add_argument("--no-lifted", action="store_true", help="skip the limits-lifted runs")
+    p.add_argument(
+        "--payment-sync-up-to", type=int, default=10**9, help="skip the payment sync above this N"
+    )
     p.add_argument("--pay-share", type=float, default=0.5, help="share of invoices to pay")
     p.add_argument("--scenario", default="bench")
     p.add_argument("--sandbox-arg", action="append", help="extra flag for the sandbox")
@@ -367,29 +387,32 @@ def main(argv: list[str] | None = None) -> int:
     sampler.start()
     args.startup = {p: round(startup_cpu_s(p), 3) for p in PLUGINS}
     startup = round(args.startup["tap-qondor"] + args.startup["target-xero"], 3)
-    rows = []
-    for n in sizes:
-        lifted = None if args.no_lifted else measure(n, False, args, root)
-        real = measure(n, True, args, root) if n <= args.real_limits_up_to else None
-        row = combine(n, lifted, real, startup)
-        rows.append(row)
-        print(report.row_text(row), flush=True)
-    results = {"machine": machine(sampler.stop()), "runs": rows}
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
     sources = list(args.merge_from or [])
     if args.merge and results_path.exists():
         sources.append(results_path)
-    for source in sources:  # rows of sizes not run now, each noting when it was taken
+    earlier = []  # rows of sizes not run now, each noting when it was taken
+    for source in sources:
         old = json.loads(Path(source).read_text())
-        have = {r["n"] for r in results["runs"]}
         for r in old.get("runs", []):
-            if r.get("n") not in have:
+            if r.get("n") not in sizes and r.get("n") not in {e["n"] for e in earlier}:
                 r.setdefault("detail", {}).setdefault("taken", old.get("machine", {}))
-                results["runs"].append(r)
-    results["runs"].sort(key=lambda r: r["n"])
-    results_path.write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "results.md").write_text(report.markdown(results))
+                earlier.append(r)
+    rows: list[dict[str, Any]] = []
+
+    def write(load: dict[str, float]) -> None:
+        results = {"machine": machine(load), "runs": sorted(rows + earlier, key=lambda r: r["n"])}
+        results_path.write_text(json.dumps(results, indent=2) + "\n")
+        (args.out / "results.md").write_text(report.markdown(results))
+
+    for n in sizes:
+        lifted = None if args.no_lifted else measure(n, False, args, root)
+        real = measure(n, True, args, root) if n <= args.real_limits_up_to else None
+        rows.append(combine(n, lifted, real, startup))
+        print(report.row_text(rows[-1]), flush=True)
+        write(sampler.summary())  # after each size, so a late size cannot lose the others
+    write(sampler.stop())
     log(f"wrote {results_path} and results.md")
     return 0 if all("error" not in r and not r.get("detail", {}).get("errors") for r in rows) else 1
 
