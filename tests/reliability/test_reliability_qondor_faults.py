@@ -49,7 +49,7 @@ def test_qondor_429s_and_503s_are_retried_and_nothing_is_lost(sandbox, tmp_path)
 @pytest.mark.xfail(
     strict=True,
     reason="target_xero/sinks.py InvoicesSink._upsert POSTs /Invoices again for items already "
-    "identical in Xero (second write on rerun); see /tmp/reliability-bugs.md",
+    "identical in Xero (second write on rerun); see docs/reliability.md",
 )
 def test_set_as_processed_failing_after_xero_succeeded_is_acknowledged_on_rerun(sandbox, tmp_path):
     sandbox.reset("demo")
