@@ -216,8 +216,6 @@ def measure(n: int, limits: bool, args: argparse.Namespace, root: Path) -> dict[
             "qondor_invoice": floor.qondor_invoice_floor(inv).terms,
         }
         out["naive_xero"] = floor.naive_xero_calls(inv, floor.PaymentSyncData())
-            inv, floor.PaymentSyncData(synced_invoices=inv.invoices)
-        )
         if n > args.payment_sync_up_to:
             log(f"{label}: payment sync skipped (--payment-sync-up-to {args.payment_sync_up_to})")
             return out
