@@ -144,6 +144,10 @@ class Sandbox:
     def requests(self, api: str) -> list[dict[str, Any]]:
         """The whole call log of one half."""
         out = self.call(api, "GET", "/_sandbox/requests")
+        if isinstance(out, dict) and out.get("evicted"):
+            raise RuntimeError(
+                f"{api} request log dropped {out['evicted']} calls: counts would be low"
+            )
         if isinstance(out, dict):
             for key in ("requests", "items", "log", "entries"):
                 if isinstance(out.get(key), list):
