@@ -113,9 +113,8 @@ def list_query(
             values = [str(uuid.UUID(x)) for x in values]
         conditions.append(_in(column, values))
         params += values
-    if "createdbymyapp" in q:
-        conditions.append("by_app = ?")
-        params.append(1 if _truthy(q["createdbymyapp"]) else 0)
+    if _truthy(q.get("createdbymyapp")):  # false means no filter, as at Xero
+        conditions.append("by_app = 1")
     order = order_to_sql(q["order"], table.fields, table.type_name) if q.get("order") else None
     try:
         page = int(q.get("page", "1"))

@@ -313,6 +313,7 @@ def test_invoice_filters(many, xero_openapi):
     assert numbers(get("GET", "/Invoices?Statuses=DRAFT,PAID")) == ["N-2", "N-4"]
     assert numbers(get("GET", f"/Invoices?ContactIDs={many.other_id}")) == ["N-3", "OLD-1"]
     assert numbers(get("GET", "/Invoices?createdByMyApp=true")) == ["N-1", "N-2", "N-3", "N-4"]
+    assert len(numbers(get("GET", "/Invoices?createdByMyApp=false"))) == 5
     assert numbers(
         get(
             "GET",
