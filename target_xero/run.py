@@ -55,7 +55,28 @@ SYSTEMIC = (
 
 # What a Xero contact is made of (transform.customer_to_contact), and what item checks read.
 CUSTOMER_FIELDS = frozenset(
-    ["id", "name", "organisationNumber", "vatNumber", "invoiceEmail", "countryCode", "address", "address2", "zipCode", "city", "country", "invoiceAddressEnabled", "invoiceAddress", "invoiceAddress2", "invoiceZipCode", "invoiceCity", "invoiceCountry", "invoiceCountryCode", "phoneNumber", "invoiceCurrency"]
+    [
+        "id",
+        "name",
+        "organisationNumber",
+        "vatNumber",
+        "invoiceEmail",
+        "countryCode",
+        "address",
+        "address2",
+        "zipCode",
+        "city",
+        "country",
+        "invoiceAddressEnabled",
+        "invoiceAddress",
+        "invoiceAddress2",
+        "invoiceZipCode",
+        "invoiceCity",
+        "invoiceCountry",
+        "invoiceCountryCode",
+        "phoneNumber",
+        "invoiceCurrency",
+    ]
 )
 CHECKED_FIELDS = ("id", "name", "organisationNumber", "vatNumber", "invoiceEmail", "countryCode")
 

@@ -26,7 +26,6 @@ BATCH_ITEMS = 500  # items per drain: contacts and payments for them are written
 WRITE_CHUNK = 50  # Xero's elements per write
 # Xero's words for an invoice it will not change (PAID, VOIDED, or with payments allocated).
 NOT_MODIFIABLE = ("not of valid status for modification", "cannot be edited", "allocated to it")
-FINAL_STATUSES = ("PAID", "VOIDED", "DELETED")
 
 
 def _date(value: Any) -> str:
