@@ -122,6 +122,11 @@ class XeroAuth:
         self._margin = 60.0
         self._refresh_token: str | None = refresh_token or None
         self.token_requests = 0  # calls made to the token endpoint by this process
+        if refresh_token and not token_store:
+            log.warning(
+                "Xero refresh_token is set without token_store: each rotated refresh token is "
+                "kept in memory only and lost when this process ends"
+            )
 
     def secrets(self) -> list[str]:
         """Every secret this object knows, for redaction."""
