@@ -378,6 +378,12 @@ def main(project_dir: str | Path = ".", keep: bool = False) -> int:
     env = {"MELTANO_DATABASE_URI": f"sqlite:///{work / 'meltano.db'}"}
     started = time.monotonic()
 
+    taken = [port for port in (QONDOR_PORT, XERO_PORT) if not port_is_free(port)]
+    if taken:  # fail before spending time on the install
+        return _fail(
+            f"port {taken[0]} is already in use (a sandbox from `make sandbox` still running?); "
+            f"stop whatever listens on it (`lsof -i :{taken[0]}`) and run `make demo` again"
+        )
     _say("1/6 Installing the Meltano plugins (meltano install)")
     code, seconds = run_meltano(["install"], root, env, log_path)
     if code:
