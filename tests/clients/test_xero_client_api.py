@@ -190,6 +190,8 @@ def test_id_lists_are_chunked_to_40_per_url(box):
     with pytest.raises(ValueError, match="ids: not a Xero GUID: 'nope'"):
         list(client.iter_contacts(ids=["nope"]))
     assert list(client.iter_contacts(ids=[])) == []
+    by_guid = list(client.iter_contacts(where=where.guid_eq("ContactID", wanted[3].upper())))
+    assert [c["ContactID"] for c in by_guid] == [wanted[3]]
 
 
 def test_writes_split_to_50_keep_input_order_and_report_each_element(box, contact_id):
