@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 PROGRESS_EVERY_SECONDS = 5.0
+_LOCK = threading.Lock()
 
 # (group, outcome) rows of the summary table, in print order.
 ROWS = (
@@ -36,7 +38,8 @@ class Report:
     def add(self, group: str, outcome: str, n: int = 1) -> None:
         """Count `n` objects of `group` (contacts, invoices, ...) ending in `outcome`."""
         if n:
-            self.counts[f"{group}.{outcome}"] += n
+            with _LOCK:  # the acknowledging thread counts too
+                self.counts[f"{group}.{outcome}"] += n
 
     def get(self, group: str, outcome: str) -> int:
         """The count of `group` objects ending in `outcome`."""
@@ -61,11 +64,12 @@ class Report:
 
     def progress_due(self) -> bool:
         """Whether a progress line is due (every few seconds)."""
-        now = time.monotonic()
-        if now - self._last_progress >= PROGRESS_EVERY_SECONDS:
-            self._last_progress = now
-            return True
-        return False
+        with _LOCK:
+            now = time.monotonic()
+            if now - self._last_progress >= PROGRESS_EVERY_SECONDS:
+                self._last_progress = now
+                return True
+            return False
 
     def summary(self, xero_calls: Counter[str], qondor_calls: Counter[str]) -> dict[str, Any]:
         """The run's outcome as one JSON-ready dict."""

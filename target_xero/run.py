@@ -6,14 +6,12 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from qondor_xero.mapping import Mapping, load_mapping
 from qondor_xero.qondor import (
     QondorAuthError,
     QondorClient,
-    QondorError,
     QondorRateLimited,
     QondorServerError,
 )
@@ -36,6 +34,7 @@ from qondor_xero.xero import (
     XeroTenantError,
     parse_xero_date,
 )
+from target_xero.acknowledge import Acknowledger, Outcome
 from target_xero.contacts import ContactResolver, WantedContact
 from target_xero.report import Report
 
@@ -85,15 +84,6 @@ class RunStopped(SystemExit):
     """A systemic fault stopped the run; the message is one line for the operator."""
 
 
-@dataclass
-class Outcome:
-    """How one Qondor item ended: processed with a Xero id, or failed with a message."""
-
-    item: dict[str, Any]
-    xero_id: str | None = None
-    error: str | None = None
-
-
 class SyncRun:
     """Shared by the sinks of one target run: clients, mapping, contacts, counters."""
 
@@ -111,6 +101,7 @@ class SyncRun:
         self._resolver: ContactResolver | None = None
         self._currencies: set[str] | None = None
         self._contacts_prepared = False
+        self._acknowledger: Acknowledger | None = None
 
     # ---------------------------------------------------------------- clients
 
@@ -262,40 +253,40 @@ class SyncRun:
     def acknowledge(self, outcomes: list[Outcome]) -> None:
         """One Qondor call per item: SetAsProcessed with the Xero id, or SetAsFailed with why."""
         for outcome in outcomes:
-            item, label = outcome.item, item_label(outcome.item)
+            label = item_label(outcome.item)
             group = "credit_notes" if outcome.item.get("invoiceKind") == CREDIT_NOTE else "invoices"
             if outcome.error is not None:
                 self.report.add(group, "failed")
                 logger.warning("%s failed: %s", label, outcome.error)
-            self.report.items_done += 1
-            if self.dry_run:
-                if outcome.error is not None:
+                if self.dry_run:
                     logger.info("plan: mark %s Failed in Qondor: %s", label, outcome.error)
-                continue
-            if not self.acknowledge_items:
-                continue
-            try:
-                if outcome.error is not None:
-                    self.qondor.set_as_failed(int(item["id"]), outcome.error)
-                    self.report.add("qondor", "failed")
-                else:
-                    self.qondor.set_as_processed(int(item["id"]), str(outcome.xero_id))
-                    self.report.add("qondor", "processed")
-            except SYSTEMIC:
-                raise
-            except QondorError as exc:
-                self.report.add("qondor", "refused")
-                logger.warning("Qondor refused the acknowledgement of %s: %s", label, exc)
-            self.tick()
+            if self.acknowledge_items:
+                self.acknowledger.submit(outcome)
+            else:
+                self.report.items_done += 1
+        self.tick()
+
+    @property
+    def acknowledger(self) -> Acknowledger:
+        """The background sender of Qondor acknowledgements, started on first use."""
+        if self._acknowledger is None:
+            self._acknowledger = Acknowledger(self.qondor, self.report, SYSTEMIC, self.tick)
+        return self._acknowledger
 
     # ---------------------------------------------------------------- the end
 
-    def finish(self, out: Any = None) -> dict[str, Any]:
-        """Print the summary table and JSON line on stderr; return the summary."""
+    def finish(self, out: Any = None, stopping: bool = False) -> dict[str, Any]:
+        """Wait for the acknowledgements, print the summary (table and JSON line) on stderr.
+
+        Raises RunStopped when a systemic Qondor fault stopped the acknowledgements.
+        """
+        error = self._acknowledger.close() if self._acknowledger else None
         xero_calls = self._xero.calls if self._xero else {}
         qondor_calls = self._qondor.calls if self._qondor else {}
         summary = self.report.summary(xero_calls, qondor_calls)  # type: ignore[arg-type]
         self.report.write_summary(out or sys.stderr, summary)
+        if error is not None and not stopping:
+            raise RunStopped(stop_message(error))
         return summary
 
 
@@ -320,9 +311,13 @@ def stop_on_systemic(run: SyncRun) -> Iterator[None]:
     try:
         yield
     except (*SYSTEMIC, XeroError) as exc:
-        run.finish()
-        message = f"target-xero stopped, nothing was marked Failed: {_one_line(exc)}"
-        raise RunStopped(message) from None
+        run.finish(stopping=True)
+        raise RunStopped(stop_message(exc)) from None
+
+
+def stop_message(exc: BaseException) -> str:
+    """The one line a systemic stop prints."""
+    return f"target-xero stopped, no item was marked Failed for this: {_one_line(exc)}"
 
 
 def _one_line(exc: BaseException) -> str:

@@ -18,7 +18,8 @@ from qondor_xero.transform import (
 )
 from qondor_xero.xero import WriteResult, XeroNotFound, XeroValidationError
 from qondor_xero.xero import where as w
-from target_xero.run import Outcome, SyncRun, failed, stop_on_systemic, xero_refusal
+from target_xero.acknowledge import Outcome
+from target_xero.run import SyncRun, failed, stop_on_systemic, xero_refusal
 
 logger = logging.getLogger("target-xero")
 

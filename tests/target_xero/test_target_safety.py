@@ -99,7 +99,7 @@ def test_bad_credentials_stop_the_run_and_mark_nothing_failed(sandbox, tmp_path)
     run = run_target(tmp_path, config, singer)
     assert run.returncode != 0
     last = run.stderr.strip().splitlines()[-1]
-    assert last.startswith("target-xero stopped, nothing was marked Failed:"), last
+    assert last.startswith("target-xero stopped, no item was marked Failed for this:"), last
     assert "Traceback" not in run.stderr
     assert "wrong-secret-4711" not in run.stderr
     assert statuses(sandbox) == before
@@ -111,7 +111,7 @@ def test_daily_limit_stops_the_run_and_keeps_the_queue(start_sandbox, tmp_path):
         run = sync(box, tmp_path)
         assert run.returncode != 0
         last = run.stderr.strip().splitlines()[-1]
-        assert "daily" in last.lower() and "nothing was marked Failed" in last, last
+        assert "daily" in last.lower() and "no item was marked Failed" in last, last
         assert statuses(box) == before
 
 
@@ -153,3 +153,25 @@ def test_draft_mapping_creates_drafts_but_card_payments_are_paid(sandbox, tmp_pa
     assert invoices["100229"]["Status"] == "PAID"  # card payments are always AUTHORISED, then paid
     assert notes["100233"]["Status"] == "DRAFT"
     assert float(invoices["100201"].get("AmountCredited") or 0) == 0  # drafts are not allocated
+
+
+def test_qondor_refusing_the_key_stops_the_run_and_a_rerun_finishes_the_job(sandbox, tmp_path):
+    sandbox.reset("demo")
+    before = statuses(sandbox)
+    sandbox.qondor_fault({"method": "PUT", "path": "*SetAs*", "status": 401})
+    try:
+        run = sync(sandbox, tmp_path)
+    finally:
+        sandbox.clear_faults()
+    assert run.returncode != 0
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("target-xero stopped, no item was marked Failed for this:"), last
+    assert statuses(sandbox) == before  # nothing acknowledged: all still queued
+    assert "100201" in by(sandbox.xero_state()["invoices"], "InvoiceNumber")
+
+    sandbox.advance_clock(600)
+    rerun = sync(sandbox, tmp_path / "rerun")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    numbers = Counter(i["InvoiceNumber"] for i in sandbox.xero_state()["invoices"])
+    assert max(numbers.values()) == 1
+    assert all(s in ("Processed", "Failed") for s, _ in statuses(sandbox).values())
