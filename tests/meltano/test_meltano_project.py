@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -227,3 +230,48 @@ def test_config_list_shows_where_settings_come_from_and_redacts_secrets(project)
         env={"ACME_XERO_CLIENT_SECRET": "s3cr3t-acme"},
     )
     assert "mappings/example.yml" in acme and "s3cr3t-acme" not in acme
+
+
+def test_validate_reads_a_meltano_environment_and_names_what_to_fix(
+    project, start_private_sandbox, sandbox_env, tmp_path
+):
+    box = start_private_sandbox()
+    command = [
+        sys.executable,
+        "-m",
+        "qondor_xero.cli",
+        "validate",
+        "--project-dir",
+        str(project.path),
+    ]
+    env = {**os.environ, **sandbox_env(box, tmp_path / "meltano.db")}
+    result = subprocess.run(
+        [*command, "-e", "sandbox"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert any(
+        line.startswith("OK   xero connection: tenant 00000000-0000-4000-8000-000000000001")
+        for line in lines
+    )
+    # The demo queue holds what the demo mapping cannot send: validate says so before any run.
+    assert any(line.startswith("FAIL article numbers:") and "MISC" in line for line in lines)
+    assert "sandbox-secret" not in result.stdout + result.stderr
+
+    unknown = subprocess.run(
+        [*command, "-e", "nosuch"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert unknown.returncode == 1
+    assert unknown.stdout.strip() == (
+        "FAIL settings: meltano could not read environment 'nosuch': Environment 'nosuch' was not found."
+    )
