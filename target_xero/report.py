@@ -34,6 +34,7 @@ class Report:
     items_received: int = 0
     items_done: int = 0
     _last_progress: float = field(default_factory=time.monotonic)
+    _rate_from: tuple[float, int] | None = None  # (time, items done) when items began to finish
 
     def add(self, group: str, outcome: str, n: int = 1) -> None:
         """Count `n` objects of `group` (contacts, invoices, ...) ending in `outcome`."""
@@ -52,10 +53,14 @@ class Report:
     def progress_line(self, xero_calls: int, qondor_calls: int) -> str:
         """One line: items done of received, calls used, estimated time left."""
         elapsed = self.elapsed()
-        left = self.items_received - self.items_done
+        done, left = self.items_done, self.items_received - self.items_done
+        if self._rate_from is None and done:
+            self._rate_from = (self.started, 0) if elapsed < 1 else (time.monotonic(), done)
         eta = ""
-        if self.items_done and left > 0:
-            eta = f", about {_duration(elapsed / self.items_done * left)} left"
+        if self._rate_from and done > self._rate_from[1] and left > 0:
+            since, done_then = self._rate_from
+            per_item = (time.monotonic() - since) / (done - done_then)
+            eta = f", about {_duration(per_item * left)} left"
         return (
             f"progress: {self.items_done}/{self.items_received} items done, "
             f"Xero calls {xero_calls}, Qondor calls {qondor_calls}, "

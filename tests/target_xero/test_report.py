@@ -45,4 +45,8 @@ def test_progress_line_estimates_time_left():
     assert line.startswith(
         "progress: 100/400 items done, Xero calls 12, Qondor calls 100, elapsed 1m00s"
     )
-    assert line.endswith("about 3m00s left")
+    assert "left" not in line  # the rate is measured from the first items done on
+    since, _done = report._rate_from
+    report._rate_from = (since - 30, 100)  # 100 more items in the last 30 s
+    report.items_done = 200
+    assert report.progress_line(xero_calls=14, qondor_calls=200).endswith("about 1m00s left")
