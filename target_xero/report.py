@@ -33,6 +33,7 @@ class Report:
     counts: Counter[str] = field(default_factory=Counter)
     items_received: int = 0
     items_done: int = 0
+    items_skipped: int = 0  # outside the mapping's offices/projects
     _last_progress: float = field(default_factory=time.monotonic)
     _rate_from: tuple[float, int] | None = None  # (time, items done) when items began to finish
 
@@ -81,7 +82,11 @@ class Report:
         result: dict[str, Any] = {"event": "target-xero summary", "dry_run": self.dry_run}
         for group, outcomes in ROWS:
             result[group] = {o: self.get(group, o) for o in outcomes}
-        result["items"] = {"received": self.items_received, "done": self.items_done}
+        result["items"] = {
+            "received": self.items_received,
+            "done": self.items_done,
+            "skipped": self.items_skipped,
+        }
         result["api_calls"] = {
             "xero": sum(xero_calls.values()),
             "qondor": sum(qondor_calls.values()),

@@ -84,6 +84,14 @@ class XeroSink(BatchSink):
         passing: list[dict[str, Any]] = []
         currencies = run.currencies
         for item in items:
+            if not run.mapping.includes(item.get("officeId"), item.get("projectId")):
+                # Outside the mapping's offices/projects: not ours to sync, left queued.
+                logger.info(
+                    "%s is outside the mapping's offices/projects: skipped", item_label(item)
+                )
+                run.report.items_skipped += 1
+                run.report.items_done += 1
+                continue
             try:
                 problems = check_item(item, run.mapping, currencies, run.customer_of(item))
             except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:

@@ -175,3 +175,17 @@ def test_qondor_refusing_the_key_stops_the_run_and_a_rerun_finishes_the_job(sand
     numbers = Counter(i["InvoiceNumber"] for i in sandbox.xero_state()["invoices"])
     assert max(numbers.values()) == 1
     assert all(s in ("Processed", "Failed") for s, _ in statuses(sandbox).values())
+
+
+def test_items_outside_the_mapping_projects_are_left_alone(sandbox, tmp_path):
+    sandbox.reset("demo")
+    mapping = tmp_path / "p881.yml"
+    mapping.write_text(DEMO_MAPPING.read_text().replace("projects: []", "projects: [881]"))
+    singer = read_queue(sandbox, tmp_path)  # the tap reads everything (demo mapping)
+    run = run_target(tmp_path, target_config(sandbox, mapping, dry_run=True), singer)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "plan: upsert invoice 100201 " in run.stderr  # project 881
+    assert "plan: upsert invoice 100203 " not in run.stderr  # project 883
+    assert "Invoice 100203 is outside the mapping's offices/projects: skipped" in run.stderr
+    items = run.summary["items"]
+    assert items["skipped"] > 20 and items["done"] == items["received"]
