@@ -45,6 +45,17 @@ def test_minute_and_day_limits_answer_429_with_retry_after(start_sandbox):
         ).ok
 
 
+def test_the_apps_own_minute_limit_is_reported_as_appminute(start_sandbox):
+    with start_sandbox(xero_app_rate_per_minute=2, xero_rate_per_minute=50) as box:
+        box.xero_token()
+        assert [box.xero("GET", "/Currencies").status_code for _ in range(2)] == [200, 200]
+        refused = box.xero("GET", "/Currencies")
+        assert refused.status_code == 429
+        assert refused.headers["X-Rate-Limit-Problem"] == "appminute"
+        assert refused.headers["X-AppMinLimit-Remaining"] == "0"
+        assert refused.headers["X-MinLimit-Remaining"] == "48"  # the refused call did not count
+
+
 def test_concurrent_calls_over_the_limit_get_429_concurrent(start_sandbox):
     with start_sandbox(xero_concurrency=2, xero_rate_per_minute=100) as box:
         box.xero_token()
