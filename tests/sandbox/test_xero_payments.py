@@ -232,3 +232,14 @@ def test_admin_pay_accepts_invoice_objects(org):
     q1 = stored_invoice(org, "Q-1")
     org.admin(org.xero_url, "POST", "pay", {"invoices": [{"InvoiceID": q1["InvoiceID"]}]})
     assert stored_invoice(org, "Q-1")["Status"] == "PAID"
+
+
+def test_credit_notes_take_positive_amounts_only(org):
+    response = org.xero(
+        "PUT",
+        "/CreditNotes?summarizeErrors=false",
+        json={"CreditNotes": [credit_note("CN-NEG", amount=-400.0)]},
+    )
+    [element] = response.json()["CreditNotes"]
+    assert element["ValidationErrors"] == [{"Message": "Credit Note total must not be negative."}]
+    assert org.xero_state()["creditNotes"] == []
