@@ -96,17 +96,15 @@ class RequestLogMiddleware:
             return
         notes: dict[str, Any] = scope.setdefault("sandbox", {})
         status = {"code": 0}
+        recorded = False
         started = time.monotonic()
         when = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-        async def send_logged(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_logged)
-        finally:
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             entry = {
                 "method": scope["method"],
                 "path": scope["path"],
@@ -118,3 +116,15 @@ class RequestLogMiddleware:
             }
             entry.update({k: v for k, v in notes.items() if k not in entry})
             self.log.record(entry)
+
+        async def send_logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                record()  # before the last byte leaves, so a caller's next look sees this call
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_logged)
+        finally:
+            record()
