@@ -89,15 +89,18 @@ class TapXero(Tap):
     def xero(self) -> XeroClient:
         """One Xero client for the whole run (its token and pacing are shared)."""
         config = self.config
-        return XeroClient(
-            config.get("api_url") or XERO_API_URL,
-            config.get("identity_url") or XERO_IDENTITY_URL,
-            config["client_id"],
-            config["client_secret"],
-            tenant_id=config.get("tenant_id") or None,
-            token_store=config.get("token_store") or None,
-            refresh_token=config.get("refresh_token") or None,
-        )
+        try:
+            return XeroClient(
+                config.get("api_url") or XERO_API_URL,
+                config.get("identity_url") or XERO_IDENTITY_URL,
+                config["client_id"],
+                config["client_secret"],
+                tenant_id=config.get("tenant_id") or None,
+                token_store=config.get("token_store") or None,
+                refresh_token=config.get("refresh_token") or None,
+            )
+        except ValueError as bad:  # a URL setting the client refuses (e.g. plain http)
+            raise SettingError(f"setting {bad}") from None
 
     @cached_property
     def payment_lookback_days(self) -> int:
@@ -117,6 +120,11 @@ class TapXero(Tap):
             return xero_datetime(value)
         except ValueError:
             raise SettingError(f"setting start_date: {value!r} is not an ISO 8601 date") from None
+
+    def sync_all(self) -> None:
+        """Check every setting (client URLs, mapping file, start_date), then sync."""
+        _ = (self.xero, self.payment_lookback_days, self.start_date)
+        super().sync_all()
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:

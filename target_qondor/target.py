@@ -19,6 +19,10 @@ from .sinks import IgnoredStreamSink, PaidInvoiceSink
 PAYMENT_STREAM = "invoices"
 
 
+class SettingError(ValueError):
+    """A target-qondor setting that cannot be used; the message names the setting."""
+
+
 class TargetQondor(Target):
     """Reads tap-xero's `invoices` stream and calls Qondor's SetAsPaid for the PAID ones."""
 
@@ -45,6 +49,7 @@ class TargetQondor(Target):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.summary = PaymentSummary()
+        _ = self.qondor  # checks api_url and api_key before any input is read
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         """The payment sink for `invoices`; other streams are accepted and ignored."""
@@ -56,7 +61,21 @@ class TargetQondor(Target):
     @cached_property
     def qondor(self) -> QondorClient:
         """One Qondor client for the whole run (its pacing is shared)."""
-        return QondorClient(self.config.get("api_url") or DEFAULT_API_URL, self.config["api_key"])
+        try:
+            return QondorClient(
+                self.config.get("api_url") or DEFAULT_API_URL, self.config["api_key"]
+            )
+        except ValueError as bad:  # plain http to a remote host, an empty key
+            raise SettingError(f"setting {bad}") from None
+
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        """Run the target; a setting it cannot use stops it with one line before any input."""
+        try:
+            super().invoke(*args, **kwargs)
+        except SettingError as bad:
+            cls.logger.error("target-qondor stopped: %s", bad)
+            sys.exit(1)
 
     def listen(self, file_input: IO[str] | None = None) -> None:
         """Process the input; a systemic Qondor fault stops the run with one clear line."""

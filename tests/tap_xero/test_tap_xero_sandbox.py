@@ -301,3 +301,15 @@ def test_minute_limit_and_maintenance_answers_are_waited_out(sandbox, tmp_path):
     assert run.ids() == ids
     statuses = [r["status"] for r in sandbox.xero_requests() if r["path"] == path]
     assert statuses == [429, 503, 200]
+
+
+def test_plain_http_to_a_remote_host_stops_with_one_line_before_any_call(sandbox, tmp_path):
+    sandbox.reset()
+    remote = {"api_url": "http://api.example.com/api.xro/2.0"}
+    run = run_tap(sandbox, tmp_path, settings=remote)
+
+    assert run.returncode != 0
+    stops = [line for line in run.stderr.splitlines() if "tap-xero stopped:" in line]
+    assert len(stops) == 1 and "api_url" in stops[0] and "https" in stops[0], run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    assert sandbox.xero_requests() == []

@@ -247,3 +247,16 @@ def test_malformed_records_are_refused_one_line_each_and_the_rest_go_on(
     status_lines = run.lines_with("Status None is not a Xero status")
     assert len(status_lines) == 1 and "7002" in status_lines[0]
     assert qondor_status(sandbox, 7003) == ("Paid", "2026-11-25")
+
+
+def test_plain_http_to_a_remote_host_stops_with_one_line_before_reading(
+    sandbox, processed, tmp_path
+):
+    text = singer_input([xero_record(processed[7001])])
+    run = run_target(sandbox, tmp_path, text, api_url="http://qondor.example.com/Prod")
+
+    assert run.returncode != 0
+    stops = run.lines_with("target-qondor stopped:")
+    assert len(stops) == 1 and "api_url" in stops[0] and "https" in stops[0], run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    assert qondor_status(sandbox, 7001)[0] == "Processed"
