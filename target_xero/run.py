@@ -317,7 +317,7 @@ def stop_on_systemic(run: SyncRun) -> Iterator[None]:
 
 def stop_message(exc: BaseException) -> str:
     """The one line a systemic stop prints."""
-    return f"target-xero stopped, no item was marked Failed for this: {_one_line(exc)}"
+    return f"target-xero stopped, nothing was marked Failed: {_one_line(exc)}"
 
 
 def _one_line(exc: BaseException) -> str:

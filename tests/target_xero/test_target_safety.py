@@ -99,7 +99,7 @@ def test_bad_credentials_stop_the_run_and_mark_nothing_failed(sandbox, tmp_path)
     run = run_target(tmp_path, config, singer)
     assert run.returncode != 0
     last = run.stderr.strip().splitlines()[-1]
-    assert last.startswith("target-xero stopped, no item was marked Failed for this:"), last
+    assert last.startswith("target-xero stopped, nothing was marked Failed:"), last
     assert "Traceback" not in run.stderr
     assert "wrong-secret-4711" not in run.stderr
     assert statuses(sandbox) == before
@@ -111,7 +111,7 @@ def test_daily_limit_stops_the_run_and_keeps_the_queue(start_sandbox, tmp_path):
         run = sync(box, tmp_path)
         assert run.returncode != 0
         last = run.stderr.strip().splitlines()[-1]
-        assert "daily" in last.lower() and "no item was marked Failed" in last, last
+        assert "daily" in last.lower() and "nothing was marked Failed" in last, last
         assert statuses(box) == before
 
 
@@ -165,7 +165,7 @@ def test_qondor_refusing_the_key_stops_the_run_and_a_rerun_finishes_the_job(sand
         sandbox.clear_faults()
     assert run.returncode != 0
     last = run.stderr.strip().splitlines()[-1]
-    assert last.startswith("target-xero stopped, no item was marked Failed for this:"), last
+    assert last.startswith("target-xero stopped, nothing was marked Failed:"), last
     assert statuses(sandbox) == before  # nothing acknowledged: all still queued
     assert "100201" in by(sandbox.xero_state()["invoices"], "InvoiceNumber")
 
