@@ -251,7 +251,14 @@ def _read_xero(
     """Connect to Xero and read accounts and currencies; record the connection check."""
     missing = [k for k in ("client_id", "client_secret") if not settings.get(k)]
     if missing:
-        checks.append(Check("xero connection", False, f"setting(s) {', '.join(missing)} not set"))
+        checks.append(
+            Check(
+                "xero connection",
+                False,
+                f"{' and '.join(missing)} not set: set the environment variable(s) the "
+                "environment file names, or TARGET_XERO_" + "/".join(m.upper() for m in missing),
+            )
+        )
         return None, None
     from qondor_xero.xero import XeroClient, XeroError
 
@@ -289,7 +296,14 @@ def _read_queue(
     """Read Qondor's queue (filtered by the mapping's offices/projects); record the check."""
     api_key = settings.get("qondor_api_key") or settings.get("api_key")
     if not api_key:
-        checks.append(Check("qondor connection", False, "setting qondor_api_key not set"))
+        checks.append(
+            Check(
+                "qondor connection",
+                False,
+                "qondor_api_key not set: set the environment variable the environment file "
+                "names, or TARGET_XERO_QONDOR_API_KEY",
+            )
+        )
         return None
     from qondor_xero.qondor import QondorClient, QondorError
 
