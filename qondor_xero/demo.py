@@ -345,8 +345,8 @@ def invoices_to_pay(
     due = [
         i
         for i in xero_state.get("invoices", [])
-        if among is None or i.get("InvoiceID") in among
-        if i.get("Type") == "ACCREC"
+        if (among is None or i.get("InvoiceID") in among)
+        and i.get("Type") == "ACCREC"
         and i.get("Status") == "AUTHORISED"
         and (i.get("AmountDue") or 0) > 0
     ]
