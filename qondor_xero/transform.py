@@ -535,4 +535,5 @@ def credit_allocation(
 def failure_message(problems: list[str], limit: int = 1000) -> str:
     """Join an item's problems into the one message Qondor shows, within Qondor's limit."""
     text = " | ".join(" ".join(p.split()) for p in problems)
+    text = "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

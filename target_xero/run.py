@@ -102,6 +102,26 @@ class SyncRun:
         self._currencies: set[str] | None = None
         self._contacts_prepared = False
         self._acknowledger: Acknowledger | None = None
+        self._accounts_checked = False
+        self._numbers: dict[tuple[bool, str], int] = {}  # (credit note?, number) → Qondor id
+        self._check_settings()
+
+    def _check_settings(self) -> None:
+        """Build the clients now, so a bad URL or missing secret stops the run before any input."""
+        try:
+            _ = self.xero
+        except (ValueError, XeroError) as exc:
+            raise RunStopped(f"target-xero: {_one_line(exc)}") from None
+        if self.acknowledge_items:
+            url, key = self.config.get("qondor_api_url"), self.config.get("qondor_api_key")
+            if not url or not key:
+                raise RunStopped(
+                    "target-xero: acknowledge is on but qondor_api_url or qondor_api_key is not set"
+                )
+            try:
+                self._qondor = QondorClient(url, key)
+            except ValueError as exc:
+                raise RunStopped(f"target-xero: qondor_api_url: {_one_line(exc)}") from None
 
     # ---------------------------------------------------------------- clients
 
@@ -123,14 +143,9 @@ class SyncRun:
 
     @property
     def qondor(self) -> QondorClient:
-        """The Qondor client for acknowledgements, created on first use."""
+        """The Qondor client for acknowledgements (built with the run when acknowledging)."""
         if self._qondor is None:
-            url, key = self.config.get("qondor_api_url"), self.config.get("qondor_api_key")
-            if not url or not key:
-                raise RunStopped(
-                    "target-xero: acknowledge is on but qondor_api_url or qondor_api_key is not set"
-                )
-            self._qondor = QondorClient(url, key)
+            raise RunStopped("target-xero: acknowledge is off: no Qondor client")
         return self._qondor
 
     @property
@@ -147,6 +162,41 @@ class SyncRun:
             self._currencies = {c["Code"] for c in self.xero.get_currencies() if c.get("Code")}
             self.tick()
         return self._currencies
+
+    def check_accounts(self) -> None:
+        """Once, before any write: every mapped account code is an active account in Xero."""
+        if self._accounts_checked:
+            return
+        self._accounts_checked = True
+        accounts = {a.get("Code"): a for a in self.xero.get_accounts() if a.get("Code")}
+        self.tick()
+        where = self.mapping.path
+        for article, code in self.mapping.account_codes.items():
+            account = accounts.get(code)
+            if account is None or account.get("Status", "ACTIVE") != "ACTIVE":
+                state = "does not exist" if account is None else "is archived"
+                raise RunStopped(
+                    f"target-xero: {where}: account_codes.{article}: account {code!r} {state} "
+                    "in Xero; fix the mapping or the chart of accounts"
+                )
+        card = self.mapping.card_payment_account
+        if card:
+            account = accounts.get(card)
+            payable = account is not None and (
+                account.get("Type") == "BANK" or account.get("EnablePaymentsToAccount")
+            )
+            if not payable:
+                raise RunStopped(
+                    f"target-xero: {where}: card_payment_account: account {card!r} "
+                    "does not exist in Xero or does not accept payments"
+                )
+
+    def duplicate_of(self, item: dict[str, Any]) -> int | None:
+        """The Qondor id of an earlier item of this run with the same number, if any."""
+        credit = item.get("invoiceKind") == CREDIT_NOTE
+        key = (credit, str(item.get("invoiceNumber") or "").strip())
+        first = self._numbers.setdefault(key, int(item["id"]))
+        return first if first != int(item["id"]) else None
 
     def xero_calls(self) -> int:
         """Xero calls so far."""

@@ -9,11 +9,14 @@ from singer_sdk.sinks import BatchSink
 
 from qondor_xero.transform import (
     CARD_PAYMENT,
+    CREDIT_NOTE,
     card_payment,
     check_item,
     credit_allocation,
     credit_note_to_xero,
+    failure_message,
     invoice_to_xero,
+    item_kind,
     item_label,
 )
 from qondor_xero.xero import WriteResult, XeroNotFound, XeroValidationError
@@ -83,6 +86,7 @@ class XeroSink(BatchSink):
         outcomes: list[Outcome] = []
         passing: list[dict[str, Any]] = []
         currencies = run.currencies
+        run.check_accounts()
         for item in items:
             if not run.mapping.includes(item.get("officeId"), item.get("projectId")):
                 # Outside the mapping's offices/projects: not ours to sync, left queued.
@@ -98,6 +102,16 @@ class XeroSink(BatchSink):
                 problems = [
                     f"{item_label(item)}: the record could not be read ({type(exc).__name__}: {exc})"
                 ]
+            duplicate = run.duplicate_of(item)
+            if duplicate is not None:
+                number, kind = (
+                    item.get("invoiceNumber"),
+                    "credit note" if item_kind(item) == CREDIT_NOTE else "invoice",
+                )
+                problems.append(
+                    f"{item_label(item)}: duplicate {kind} number {number}: Qondor item "
+                    f"{duplicate} in this run already has it"
+                )
             if problems:
                 outcomes.append(failed(item, problems))
             else:
@@ -209,7 +223,20 @@ class InvoicesSink(XeroSink):
         for number, n in numbers.items():
             item = chunk[n][0]
             invoice = found.get(number)
-            if invoice:
+            if invoice and invoice.get("Status") in ("VOIDED", "DELETED"):
+                # A person cancelled it in Xero: not ours to revive, nor to call transferred.
+                status = invoice.get("Status")
+                outcomes[n] = Outcome(
+                    item,
+                    error=failure_message(
+                        [
+                            f"{item_label(item)}: its copy in Xero ({invoice['InvoiceID']}) is "
+                            f"{status} and was left as it is; issue it again under a new number "
+                            "if it is still owed"
+                        ]
+                    ),
+                )
+            elif invoice:
                 run.remember_invoice(invoice)
                 run.report.add("invoices", "unchanged")
                 logger.info(
