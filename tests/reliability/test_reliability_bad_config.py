@@ -67,11 +67,6 @@ def test_bad_mapping_file_stops_tap_and_target_with_one_line(sandbox, queue, tmp
     assert_nothing_written(sandbox, before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target-xero never checks account_codes against Xero's chart: each invoice is "
-    "refused by Xero and marked Failed (see docs/reliability.md)",
-)
 def test_account_code_not_in_xero_stops_before_any_write(sandbox, queue, tmp_path):
     mapping = small_mapping(tmp_path, **{'VAT25: "3000"': 'VAT25: "3999"'})
     before = statuses(sandbox, SMALL_IDS)

@@ -127,14 +127,6 @@ def bad_run(sandbox, tmp_path_factory):
     ],
 )
 def test_bad_item_fails_alone_with_a_reason_naming_it(bad_run, item_id, request):
-    if item_id == 5902:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="qondor_xero/transform.py _contact_problems puts the raw control "
-                "characters of the name into the Failed message (see docs/reliability.md)",
-            )
-        )
     books = bad_run["books"]
     message = books.failed.get(item_id)
     assert message is not None, f"{item_id} is {books.items[item_id]['statusText']}"
@@ -170,11 +162,6 @@ def test_duplicate_invoice_number_across_two_items_is_one_invoice_and_one_failur
     assert "100222" in books.failed[loser] and "duplicate" in books.failed[loser].lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target_xero/sinks.py _already_final acknowledges a VOIDED Xero copy as Processed "
-    "(see docs/reliability.md)",
-)
 def test_invoice_voided_by_a_person_is_left_alone_and_fails(bad_run):
     books = bad_run["books"]
     voided = books.invoice("100907")

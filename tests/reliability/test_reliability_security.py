@@ -145,26 +145,7 @@ def test_plain_http_to_a_remote_host_is_refused(sandbox, tmp_path, plugin, setti
     assert refusals and all("https" in line for line in refusals), done.stderr[-2000:]
 
 
-@pytest.mark.parametrize(
-    ("plugin", "setting"),
-    [
-        pytest.param(
-            plugin,
-            setting,
-            marks=[
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="target-xero checks URL settings only when a client is first used: "
-                    "a ValueError traceback, and for qondor_api_url only after the Xero writes "
-                    "(see docs/reliability.md)",
-                )
-            ]
-            if plugin == "target"
-            else [],
-        )
-        for plugin, setting in URL_SETTINGS
-    ],
-)
+@pytest.mark.parametrize(("plugin", "setting"), URL_SETTINGS)
 def test_bad_url_setting_stops_before_any_write_with_one_line(sandbox, tmp_path, plugin, setting):
     done, xero_written, qondor_written = run_with_remote_http(sandbox, tmp_path, plugin, setting)
     assert done.returncode != 0
