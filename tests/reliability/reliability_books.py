@@ -155,6 +155,11 @@ def check_books(
     notes = Counter(n["CreditNoteNumber"] for n in xero["creditNotes"] if n["Status"] != "DELETED")
     by_number = {i["InvoiceNumber"]: i for i in live}
     notes_by_number = {n["CreditNoteNumber"]: n for n in xero["creditNotes"]}
+    acknowledged = {
+        i["externalReference"]
+        for i in all_items.values()
+        if i["statusText"] in ("Processed", "Paid")
+    }
     books = Books(xero=xero)
     contacts_of: dict[str, set[str]] = defaultdict(set)
     problems: list[str] = []
@@ -184,7 +189,10 @@ def check_books(
             books.failed[n] = message
             if _label(item) not in message or "\n" in message or len(message) > 1000:
                 problems.append(f"{n}: Failed message does not name {_label(item)}: {message!r}")
-            if copies and number not in untouched:
+            xero_obj = notes_by_number.get(number) if credit else by_number.get(number)
+            key = "CreditNoteID" if credit else "InvoiceID"
+            # Its number may be in Xero only for another item (a duplicate number) or a person.
+            if xero_obj and number not in untouched and xero_obj[key] not in acknowledged:
                 problems.append(f"{n}: Failed, but {number} is in Xero")
         elif status == "Unprocessed" and unprocessed_ok:
             books.unprocessed.add(n)

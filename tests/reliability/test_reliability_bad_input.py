@@ -145,11 +145,6 @@ def test_everything_else_goes_through(bad_run):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target-xero processes both items; the second overwrites the first's Xero invoice "
-    "(see docs/reliability.md)",
-)
 def test_duplicate_invoice_number_across_two_items_is_one_invoice_and_one_failure(bad_run, sandbox):
     books = check_books(sandbox, DUPLICATES)
     invoice = books.invoice("100222")
