@@ -180,7 +180,7 @@ def _injection_items(qondor: dict) -> tuple[list[dict], list[dict]]:
         name='Fjord Events AS") OR (Name!=null',
         organisationNumber='923456789" OR TaxNumber!=null OR TaxNumber=="',
         vatNumber=None,
-        invoiceEmail='faktura@fjordevents.no" OR EmailAddress!="',
+        invoiceEmail="injeksjon@example.no",  # valid: this one is created and Processed
     )
     out = []
     for n, customer in ((5951, evil_email), (5952, evil_name)):
@@ -216,6 +216,7 @@ def test_where_clause_injection_through_qondor_data_matches_no_existing_contact(
     after = {c["ContactID"]: c for c in books.xero["contacts"]}
     for contact_id, old in before.items():
         assert after[contact_id] == old, f"existing contact {old['Name']!r} was touched"
+    assert 5952 in books.processed  # matched by nothing, created under its own (odd) name
     for n, who in INJECTIONS.items():
         if n in books.processed:
             invoice = next(
