@@ -23,7 +23,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 
 test: lint
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 4 --dist loadfile
 
 # Install the plugins, start the sandbox, sync, pay three invoices, sync again, report, stop.
 demo: $(STAMP)
