@@ -103,7 +103,8 @@ class SyncRun:
         self._contacts_prepared = False
         self._acknowledger: Acknowledger | None = None
         self._accounts_checked = False
-        self._numbers: dict[tuple[bool, str], int] = {}  # (credit note?, number) → Qondor id
+        # Invoice and credit note numbers of this run → the Qondor id that had them first.
+        self._numbers: dict[bool, dict[str, int]] = {False: {}, True: {}}
         self._check_settings()
 
     def _check_settings(self) -> None:
@@ -193,9 +194,8 @@ class SyncRun:
 
     def duplicate_of(self, item: dict[str, Any]) -> int | None:
         """The Qondor id of an earlier item of this run with the same number, if any."""
-        credit = item.get("invoiceKind") == CREDIT_NOTE
-        key = (credit, str(item.get("invoiceNumber") or "").strip())
-        first = self._numbers.setdefault(key, int(item["id"]))
+        numbers = self._numbers[item.get("invoiceKind") == CREDIT_NOTE]
+        first = numbers.setdefault(str(item.get("invoiceNumber") or "").strip(), int(item["id"]))
         return first if first != int(item["id"]) else None
 
     def xero_calls(self) -> int:

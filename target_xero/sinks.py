@@ -88,6 +88,11 @@ class XeroSink(BatchSink):
         currencies = run.currencies
         run.check_accounts()
         for item in items:
+            if not isinstance(item.get("id"), int):
+                logger.error("a record without an integer id cannot be acknowledged: skipped")
+                run.report.items_skipped += 1
+                run.report.items_done += 1
+                continue
             if not run.mapping.includes(item.get("officeId"), item.get("projectId")):
                 # Outside the mapping's offices/projects: not ours to sync, left queued.
                 logger.info(
