@@ -49,6 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-limits", action="store_true", help="lift every rate limit of both APIs"
     )
+    serve.add_argument(
+        "--openapi-strict",
+        action="store_true",
+        help="refuse (400) Xero API requests that do not conform to Xero's OpenAPI description",
+    )
+    serve.add_argument(
+        "--openapi-spec",
+        type=Path,
+        default=d.openapi_spec,
+        help="Xero's accounting OpenAPI file for --openapi-strict (default %(default)s)",
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     return parser
 
@@ -77,6 +88,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         qondor_daily_limit=args.qondor_daily_limit,
         token_ttl=args.token_ttl,
         no_limits=args.no_limits,
+        openapi_strict=args.openapi_strict,
+        openapi_spec=args.openapi_spec,
     )
 
 

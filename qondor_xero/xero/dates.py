@@ -41,11 +41,14 @@ def parse_xero_date(value: str | datetime | date | None) -> datetime | None:
 
 
 def format_if_modified_since(value: datetime | date | str) -> str:
-    """Format a moment as Xero's `If-Modified-Since` wants it: `2026-11-20T08:00:00`, UTC, no ms."""
+    """Format a moment for `If-Modified-Since`: `2026-11-20T08:00:00Z`, UTC, no ms.
+
+    The trailing Z makes it an RFC 3339 date-time, as Xero's OpenAPI description requires.
+    """
     moment = parse_xero_date(value)
     if moment is None:
         raise ValueError("If-Modified-Since needs a date")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def to_xero_timestamp(value: datetime) -> str:

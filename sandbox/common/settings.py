@@ -37,3 +37,5 @@ class Settings:
     qondor_daily_limit: int = 100000
     token_ttl: int = 1800
     no_limits: bool = False
+    openapi_strict: bool = False
+    openapi_spec: Path = Path("/work/shared/reference/xero-openapi/xero_accounting.yaml")

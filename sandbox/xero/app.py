@@ -481,7 +481,8 @@ def _routes() -> list[Route]:
 
 
 def create_app(settings: Settings, db: Database) -> Any:
-    """The Xero ASGI app: routes and admin inside, then idempotency, faults, gate and log."""
+    """The Xero ASGI app: routes and admin inside, then idempotency, faults, the optional
+    OpenAPI check, gate and log."""
     from sandbox.xero.admin import admin_routes, ensure_seeded
 
     sandbox = XeroSandbox(settings, db)
@@ -496,6 +497,10 @@ def create_app(settings: Settings, db: Database) -> Any:
     wrapped: Any = IdempotencyStore(app, db)
     wrapped.clock = lambda: time.time() + sandbox.identity.offset
     wrapped = FaultMiddleware(wrapped, sandbox.faults, fault_response)
+    if settings.openapi_strict:  # after the gate: a refused token or tenant is answered first
+        from sandbox.xero.openapi import OpenAPISpec, OpenAPIStrict
+
+        wrapped = OpenAPIStrict(wrapped, OpenAPISpec(settings.openapi_spec))
     wrapped = XeroGate(wrapped, sandbox.identity, sandbox.limits)
     wrapped = RequestLogMiddleware(
         wrapped, sandbox.log, lambda scope: header(scope, "xero-tenant-id")

@@ -218,7 +218,7 @@ class IdempotencyStore:
                 ),
             )
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         tenant = scope.get("xero_tenant", "")
         fingerprint = hashlib.sha256(
             b"\n".join(
@@ -273,7 +273,7 @@ class IdempotencyStore:
                     captured["body"] += message.get("body", b"")
                 await send(message)
 
-            await self.app(scope, _replay(body), capture)
+            await self.app(scope, replay_body(body), capture)
             if "status" in captured and captured["status"] < 500:
                 await run_in_threadpool(
                     self._remember, tenant, key, fingerprint, captured, self.clock()
@@ -306,7 +306,8 @@ def _idempotency_error(message: str) -> dict[str, Any]:
     return {"ErrorNumber": 10, "Type": "ValidationException", "Message": message}
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body from an ASGI receive channel."""
     chunks = []
     while True:
         message = await receive()
@@ -318,7 +319,8 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
+def replay_body(body: bytes) -> Receive:
+    """A receive channel that hands the app a body already read."""
     sent = {"done": False}
 
     async def receive() -> Message:

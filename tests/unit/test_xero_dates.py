@@ -63,10 +63,10 @@ def test_if_modified_since_is_utc_without_milliseconds():
     tz = timezone(timedelta(hours=2))
     assert (
         format_if_modified_since(datetime(2026, 11, 20, 10, 0, 0, 999000, tzinfo=tz))
-        == "2026-11-20T08:00:00"
+        == "2026-11-20T08:00:00Z"
     )
-    assert format_if_modified_since(date(2026, 11, 20)) == "2026-11-20T00:00:00"
-    assert format_if_modified_since(datetime(2026, 11, 20, 8, 0)) == "2026-11-20T08:00:00"
+    assert format_if_modified_since(date(2026, 11, 20)) == "2026-11-20T00:00:00Z"
+    assert format_if_modified_since(datetime(2026, 11, 20, 8, 0)) == "2026-11-20T08:00:00Z"
 
 
 def test_timestamp_round_trip():
