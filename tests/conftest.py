@@ -228,6 +228,7 @@ class SandboxServer:
     def advance_clock(self, seconds: float) -> None:
         """Move the Xero identity clock forward (token expiry, refresh grace, idempotency)."""
         self.admin(self.xero_url, "POST", "clock", {"advance_seconds": seconds})
+        self._token = None  # the cached access token may have expired on the moved clock
 
     # ---------------------------------------------------------------- settings for plugins
 
