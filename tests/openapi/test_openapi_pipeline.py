@@ -14,12 +14,13 @@ TESTS = Path(__file__).resolve().parents[1]
 # The pipeline helpers live beside the tests of each direction: reuse them rather than copy them.
 sys.path.insert(0, str(TESTS / "target_xero"))
 sys.path.insert(0, str(TESTS / "payment_sync"))
+sys.path.insert(0, str(TESTS / "clients"))
 
 from payment_world import run_payment_sync  # noqa: E402
 from target_xero_pipeline import SECRETS, queued, sync  # noqa: E402
+from xero_client_helpers import client_for, invoice  # noqa: E402
 
-from qondor_xero.xero import XeroClient, where  # noqa: E402
-from qondor_xero.xero.client import RetryPolicy  # noqa: E402
+from qondor_xero.xero import where  # noqa: E402
 
 # The demo items target-xero cannot send (sandbox/scenarios/demo.py): unmapped articles, a
 # currency Xero has not enabled, a customer without tax number or invoice email, a booker
@@ -93,22 +94,14 @@ def test_demo_round_trip_sends_only_what_xero_openapi_allows(strict_demo, tmp_pa
 
 
 def test_every_xero_client_call_conforms(strict_demo):
-    config = strict_demo.xero_config()
-    client = XeroClient(
-        config["api_url"],
-        config["identity_url"],
-        config["client_id"],
-        config["client_secret"],
-        config["tenant_id"],
-        rate_per_minute=100_000,
-        retry=RetryPolicy(backoff_factor=0.01, backoff_max=0.05),
-    )
+    client = client_for(strict_demo)
     accounts = client.get_accounts()
     assert accounts and client.get_currencies()
     contacts = list(client.iter_contacts(include_archived=True, summary_only=True))
     some = [c["ContactID"] for c in contacts[:3]]
     assert len(list(client.iter_contacts(ids=some))) == len(some)
     assert list(client.iter_contacts(where=where.eq("Name", 'O\'Brien \\ "Sons"'))) == []
+    # Each call below raises XeroValidationError if the strict sandbox refuses it.
     list(
         client.iter_invoices(
             where=where.eq("Type", "ACCREC"),
@@ -128,36 +121,16 @@ def test_every_xero_client_call_conforms(strict_demo):
     [saved] = client.save_contacts([{"Name": "Spec Check AS", "EmailAddress": "a@spec.example"}])
     assert saved.ok, saved.errors
     contact_id = saved.obj["ContactID"]
-    line = {"Description": "Room", "Quantity": 1, "UnitAmount": 1000, "AccountCode": "3000"}
-    [sent] = client.save_invoices(
-        [
-            {
-                "Type": "ACCREC",
-                "InvoiceNumber": "SPEC-1",
-                "Contact": {"ContactID": contact_id},
-                "Date": "2026-11-20",
-                "DueDate": "2026-12-04",
-                "Status": "AUTHORISED",
-                "CurrencyCode": "NOK",
-                "LineAmountTypes": "Exclusive",
-                "LineItems": [line],
-            }
-        ]
-    )
+    [sent] = client.save_invoices([invoice("SPEC-1", contact_id, account="3000", amount=1000)])
     assert sent.ok, sent.errors
-    [note] = client.save_credit_notes(
-        [
-            {
-                "Type": "ACCRECCREDIT",
-                "CreditNoteNumber": "SPEC-CN-1",
-                "Contact": {"ContactID": contact_id},
-                "Date": "2026-11-21",
-                "Status": "AUTHORISED",
-                "LineAmountTypes": "Exclusive",
-                "LineItems": [{**line, "UnitAmount": 200}],
-            }
-        ]
-    )
+    as_invoice = invoice("SPEC-CN-1", contact_id, account="3000", amount=200)
+    credit = {
+        **{k: v for k, v in as_invoice.items() if k not in ("InvoiceNumber", "DueDate")},
+        "Type": "ACCRECCREDIT",
+        "CreditNoteNumber": "SPEC-CN-1",
+        "Date": "2026-11-21",
+    }
+    [note] = client.save_credit_notes([credit])
     assert note.ok, note.errors
     allocation = client.allocate_credit_note(
         note.obj["CreditNoteID"],
