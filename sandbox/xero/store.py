@@ -146,6 +146,20 @@ _DOC_FIELDS: FieldMap = {
     "Total": ("total", "num"),
 }
 
+# Indexed columns invoices and credit notes share (each adds its id, number and money columns).
+_DOC_COLUMNS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "type": lambda d: d.get("Type"),
+    "status": lambda d: d.get("Status"),
+    "contact_id": lambda d: d["Contact"].get("ContactID"),
+    "contact_name": lambda d: d["Contact"].get("Name"),
+    "reference": lambda d: _s(d.get("Reference")),
+    "currency": lambda d: d.get("CurrencyCode"),
+    "date": lambda d: d.get("Date"),
+    "updated": lambda d: d["UpdatedDateUTC"],
+    "total": lambda d: d.get("Total"),
+    "by_app": lambda d: int(bool(d.get("_byApp"))),
+}
+
 INVOICES = Table(
     name="xero_invoices",
     id_field="InvoiceID",
@@ -160,21 +174,12 @@ INVOICES = Table(
         "AmountPaid": ("amount_paid", "num"),
     },
     columns={
-        "invoice_id": lambda d: d["InvoiceID"],
+        "invoice_id": lambda d: d["InvoiceID"],  # the id column first: save() relies on it
         "invoice_number": lambda d: _s(d.get("InvoiceNumber")),
-        "type": lambda d: d.get("Type"),
-        "status": lambda d: d.get("Status"),
-        "contact_id": lambda d: d["Contact"].get("ContactID"),
-        "contact_name": lambda d: d["Contact"].get("Name"),
-        "reference": lambda d: _s(d.get("Reference")),
-        "currency": lambda d: d.get("CurrencyCode"),
-        "date": lambda d: d.get("Date"),
+        **_DOC_COLUMNS,
         "due_date": lambda d: d.get("DueDate"),
-        "updated": lambda d: d["UpdatedDateUTC"],
-        "total": lambda d: d.get("Total"),
         "amount_due": lambda d: d.get("AmountDue"),
         "amount_paid": lambda d: d.get("AmountPaid"),
-        "by_app": lambda d: int(bool(d.get("_byApp"))),
     },
 )
 
@@ -192,17 +197,8 @@ CREDIT_NOTES = Table(
     columns={
         "credit_note_id": lambda d: d["CreditNoteID"],
         "credit_note_number": lambda d: _s(d.get("CreditNoteNumber")),
-        "type": lambda d: d.get("Type"),
-        "status": lambda d: d.get("Status"),
-        "contact_id": lambda d: d["Contact"].get("ContactID"),
-        "contact_name": lambda d: d["Contact"].get("Name"),
-        "reference": lambda d: _s(d.get("Reference")),
-        "currency": lambda d: d.get("CurrencyCode"),
-        "date": lambda d: d.get("Date"),
-        "updated": lambda d: d["UpdatedDateUTC"],
-        "total": lambda d: d.get("Total"),
+        **_DOC_COLUMNS,
         "remaining": lambda d: d.get("RemainingCredit"),
-        "by_app": lambda d: int(bool(d.get("_byApp"))),
     },
 )
 
