@@ -354,31 +354,46 @@ def fault_response(rule: FaultRule) -> Response:
     )
 
 
+def _document_routes(
+    kind: writes.DocumentKind,
+    table: store.Table,
+    render_one: Callable[..., dict[str, Any]],
+    list_filters: dict[str, tuple[str, str]],
+    number_column: str,
+) -> list[Route]:
+    """Invoices or credit notes: list (GET), create (PUT), create or update (POST), one (GET)."""
+    key = f"{table.type_name}s"  # "Invoices", "CreditNotes"
+    path = f"{API_PREFIX}/{key}"
+    filters = {
+        "ids": (table.id_column, "guid"),
+        **list_filters,
+        "contactids": ("contact_id", "guid"),
+        "statuses": ("status", "str"),
+    }
+
+    def save(create_only: bool) -> Callable[[Request], Any]:
+        return write_endpoint(
+            key,
+            lambda sb, el: writes.save_document(sb.db, kind, el, create_only),
+            render_one,
+        )
+
+    return [
+        Route(path, list_endpoint(key, table, render_one, filters), methods=["GET"]),
+        Route(path, save(True), methods=["PUT"]),
+        Route(path, save(False), methods=["POST"]),
+        Route(
+            f"{path}/{{ident}}",
+            get_one_endpoint(key, table, render_one, number_column),
+            methods=["GET"],
+        ),
+    ]
+
+
 def _routes() -> list[Route]:
     a = API_PREFIX
     contact_list = list_endpoint(
         "Contacts", store.CONTACTS, render.contact, {"ids": ("contact_id", "guid")}, _contact_scope
-    )
-    invoice_list = list_endpoint(
-        "Invoices",
-        store.INVOICES,
-        render.invoice,
-        {
-            "ids": ("invoice_id", "guid"),
-            "invoicenumbers": ("invoice_number", "str"),
-            "contactids": ("contact_id", "guid"),
-            "statuses": ("status", "str"),
-        },
-    )
-    credit_list = list_endpoint(
-        "CreditNotes",
-        store.CREDIT_NOTES,
-        render.credit_note,
-        {
-            "ids": ("credit_note_id", "guid"),
-            "contactids": ("contact_id", "guid"),
-            "statuses": ("status", "str"),
-        },
     )
     payment_list = list_endpoint(
         "Payments",
@@ -401,16 +416,6 @@ def _routes() -> list[Route]:
             "HasValidationErrors",
         )
 
-    def doc_write(
-        kind: writes.DocumentKind,
-        key: str,
-        create_only: bool,
-        render_one: Callable[..., dict[str, Any]],
-    ) -> Callable[[Request], Any]:
-        return write_endpoint(
-            key, lambda sb, el: writes.save_document(sb.db, kind, el, create_only), render_one
-        )
-
     payment_write = write_endpoint(
         "Payments",
         lambda sb, el: payments.create_payment(sb.db, el),
@@ -428,39 +433,15 @@ def _routes() -> list[Route]:
             get_one_endpoint("Contacts", store.CONTACTS, render.contact),
             methods=["GET"],
         ),
-        Route(f"{a}/Invoices", invoice_list, methods=["GET"]),
-        Route(
-            f"{a}/Invoices",
-            doc_write(writes.INVOICE, "Invoices", True, render.invoice),
-            methods=["PUT"],
+        *_document_routes(
+            writes.INVOICE,
+            store.INVOICES,
+            render.invoice,
+            {"invoicenumbers": ("invoice_number", "str")},
+            "invoice_number",
         ),
-        Route(
-            f"{a}/Invoices",
-            doc_write(writes.INVOICE, "Invoices", False, render.invoice),
-            methods=["POST"],
-        ),
-        Route(
-            f"{a}/Invoices/{{ident}}",
-            get_one_endpoint("Invoices", store.INVOICES, render.invoice, "invoice_number"),
-            methods=["GET"],
-        ),
-        Route(f"{a}/CreditNotes", credit_list, methods=["GET"]),
-        Route(
-            f"{a}/CreditNotes",
-            doc_write(writes.CREDIT_NOTE, "CreditNotes", True, render.credit_note),
-            methods=["PUT"],
-        ),
-        Route(
-            f"{a}/CreditNotes",
-            doc_write(writes.CREDIT_NOTE, "CreditNotes", False, render.credit_note),
-            methods=["POST"],
-        ),
-        Route(
-            f"{a}/CreditNotes/{{ident}}",
-            get_one_endpoint(
-                "CreditNotes", store.CREDIT_NOTES, render.credit_note, "credit_note_number"
-            ),
-            methods=["GET"],
+        *_document_routes(
+            writes.CREDIT_NOTE, store.CREDIT_NOTES, render.credit_note, {}, "credit_note_number"
         ),
         Route(f"{a}/CreditNotes/{{ident}}/Allocations", allocations, methods=["PUT"]),
         Route(f"{a}/Payments", payment_list, methods=["GET"]),
