@@ -91,6 +91,12 @@ def booker_contact_number(email: str) -> str:
     return f"{CONTACT_NUMBER_PREFIX}B-{digest}"
 
 
+def our_contact_number(value: Any) -> str | None:
+    """A ContactNumber this integration gave (QONDOR-...), else None: only ours are matched on."""
+    text = str(value or "").strip()
+    return text if text.startswith(CONTACT_NUMBER_PREFIX) else None
+
+
 def disambiguate_name(name: str, qualifier: str) -> str:
     """Return `name (qualifier)`, cut so it fits Xero's 255 characters."""
     suffix = f" ({qualifier})"
@@ -119,8 +125,6 @@ class ContactKeys:
 
 _KEPT = (
     "ContactID",
-    "ContactNumber",
-    "ContactStatus",
     "Name",
     "FirstName",
     "LastName",
@@ -184,8 +188,7 @@ class ContactIndex:
         renamed = old_name and old_name != name_key(contact.get("Name"))
         if renamed and self._names.get(old_name) == contact_id:
             del self._names[old_name]
-        contact = slim_contact(contact)
-        self.by_id[contact_id] = contact
+        self.by_id[contact_id] = slim_contact(contact)
         tax = tax_key(contact.get("TaxNumber"))
         if tax:
             self._by_tax.setdefault(tax, []).append(
@@ -193,7 +196,7 @@ class ContactIndex:
             )
         for field, key in (
             ("email", email_key(contact.get("EmailAddress"))),
-            ("contact_number", (contact.get("ContactNumber") or "").strip() or None),
+            ("contact_number", our_contact_number(contact.get("ContactNumber"))),
         ):
             if key:
                 self._by[field].setdefault(key, contact_id)
