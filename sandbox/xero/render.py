@@ -53,39 +53,34 @@ def _allocations(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def invoice(doc: dict[str, Any], summary_only: bool = False) -> dict[str, Any]:
-    """An Invoice as Xero answers it."""
+def _document(doc: dict[str, Any], summary_only: bool, *lists: str) -> dict[str, Any]:
+    """What invoices and credit notes share: dates, the allocation `lists`, default flags."""
     out = _public(doc)
     _date_fields(out, "Date", "DueDate", "FullyPaidOnDate")
     out.pop("FullyPaidOnDateString", None)
     out["UpdatedDateUTC"] = msdate(doc["UpdatedDateUTC"])
-    out["Payments"] = _allocations(doc.get("Payments", []))
-    out["CreditNotes"] = _allocations(doc.get("CreditNotes", []))
-    out.setdefault("Prepayments", [])
-    out.setdefault("Overpayments", [])
+    for name in lists:
+        out[name] = _allocations(doc.get(name, []))
     out.setdefault("HasAttachments", False)
-    out.setdefault("IsDiscounted", False)
     out.setdefault("HasErrors", False)
     out.setdefault("CurrencyRate", 1.0)
     if summary_only:
         out.pop("LineItems", None)
+    return out
+
+
+def invoice(doc: dict[str, Any], summary_only: bool = False) -> dict[str, Any]:
+    """An Invoice as Xero answers it."""
+    out = _document(doc, summary_only, "Payments", "CreditNotes")
+    out.setdefault("Prepayments", [])
+    out.setdefault("Overpayments", [])
+    out.setdefault("IsDiscounted", False)
     return out
 
 
 def credit_note(doc: dict[str, Any], summary_only: bool = False) -> dict[str, Any]:
     """A CreditNote as Xero answers it."""
-    out = _public(doc)
-    _date_fields(out, "Date", "DueDate", "FullyPaidOnDate")
-    out.pop("FullyPaidOnDateString", None)
-    out["UpdatedDateUTC"] = msdate(doc["UpdatedDateUTC"])
-    out["Allocations"] = _allocations(doc.get("Allocations", []))
-    out["Payments"] = _allocations(doc.get("Payments", []))
-    out.setdefault("HasAttachments", False)
-    out.setdefault("HasErrors", False)
-    out.setdefault("CurrencyRate", 1.0)
-    if summary_only:
-        out.pop("LineItems", None)
-    return out
+    return _document(doc, summary_only, "Allocations", "Payments")
 
 
 def payment(doc: dict[str, Any]) -> dict[str, Any]:
