@@ -75,16 +75,12 @@ class XeroStream(Stream):
             yield self.to_record(obj)
 
 
-class InvoicesStream(XeroStream):
-    """Invoices with status AUTHORISED or PAID, with their payment fields."""
-
-    name = "invoices"
-    primary_keys = ("InvoiceID",)
-    id_field = "InvoiceID"
-    schema = th.PropertiesList(
-        th.Property("InvoiceID", th.StringType, required=True),
-        th.Property("InvoiceNumber", th.StringType),
-        th.Property("Type", th.StringType, description="ACCREC (sales) or ACCPAY (bill)"),
+def _document_schema(kind: str, types: str, *amounts: str) -> dict[str, Any]:
+    """The record schema of an invoice or a credit note (`kind` names its id and number fields)."""
+    return th.PropertiesList(
+        th.Property(f"{kind}ID", th.StringType, required=True),
+        th.Property(f"{kind}Number", th.StringType),
+        th.Property("Type", th.StringType, description=types),
         th.Property("Status", th.StringType, description="AUTHORISED or PAID"),
         th.Property("Reference", th.StringType),
         th.Property("Contact", _contact),
@@ -92,12 +88,21 @@ class InvoicesStream(XeroStream):
         th.Property("DueDate", th.DateTimeType),
         th.Property("CurrencyCode", th.StringType),
         th.Property("Total", _money),
-        th.Property("AmountDue", _money),
-        th.Property("AmountPaid", _money),
-        th.Property("AmountCredited", _money),
+        *(th.Property(amount, _money) for amount in amounts),
         th.Property("FullyPaidOnDate", th.DateTimeType),
         th.Property("UpdatedDateUTC", th.DateTimeType, required=True),
     ).to_dict()
+
+
+class InvoicesStream(XeroStream):
+    """Invoices with status AUTHORISED or PAID, with their payment fields."""
+
+    name = "invoices"
+    primary_keys = ("InvoiceID",)
+    id_field = "InvoiceID"
+    schema = _document_schema(
+        "Invoice", "ACCREC (sales) or ACCPAY (bill)", "AmountDue", "AmountPaid", "AmountCredited"
+    )
 
     def fetch(self, since: datetime) -> Iterable[dict[str, Any]]:
         """AUTHORISED and PAID invoices modified since `since`, oldest first."""
@@ -120,21 +125,7 @@ class CreditNotesStream(XeroStream):
     primary_keys = ("CreditNoteID",)
     id_field = "CreditNoteID"
     selected_by_default = False
-    schema = th.PropertiesList(
-        th.Property("CreditNoteID", th.StringType, required=True),
-        th.Property("CreditNoteNumber", th.StringType),
-        th.Property("Type", th.StringType, description="ACCRECCREDIT or ACCPAYCREDIT"),
-        th.Property("Status", th.StringType, description="AUTHORISED or PAID"),
-        th.Property("Reference", th.StringType),
-        th.Property("Contact", _contact),
-        th.Property("Date", th.DateTimeType),
-        th.Property("DueDate", th.DateTimeType),
-        th.Property("CurrencyCode", th.StringType),
-        th.Property("Total", _money),
-        th.Property("RemainingCredit", _money),
-        th.Property("FullyPaidOnDate", th.DateTimeType),
-        th.Property("UpdatedDateUTC", th.DateTimeType, required=True),
-    ).to_dict()
+    schema = _document_schema("CreditNote", "ACCRECCREDIT or ACCPAYCREDIT", "RemainingCredit")
 
     def fetch(self, since: datetime) -> Iterable[dict[str, Any]]:
         """AUTHORISED and PAID credit notes modified since `since`, oldest first."""
