@@ -212,23 +212,23 @@ def queue_chunks(db: Database) -> Iterator[list[str]]:
             return
 
 
+def _first(db: Database, table: str, column: str, value: Any, missing: str) -> dict[str, Any]:
+    """The first document of `table` whose `column` equals `value`; NotFound(missing) when none."""
+    row = db.query_one(f"SELECT doc FROM {table} WHERE {column} = ? ORDER BY id LIMIT 1", (value,))
+    if row is None:
+        raise NotFound(missing)
+    return _doc(row)
+
+
 def get_invoice(db: Database, invoice_id: int) -> dict[str, Any]:
     """One invoice by id; NotFound when there is none."""
-    row = db.query_one("SELECT doc FROM qondor_invoices WHERE id = ?", (invoice_id,))
-    if row is None:
-        raise NotFound(f"Invoice {invoice_id} was not found.")
-    return _doc(row)
+    return _first(db, "qondor_invoices", "id", invoice_id, f"Invoice {invoice_id} was not found.")
 
 
 def get_invoice_by_external_reference(db: Database, reference: str) -> dict[str, Any]:
     """The (first) invoice with this externalReference; NotFound when none."""
-    row = db.query_one(
-        "SELECT doc FROM qondor_invoices WHERE external_reference = ? ORDER BY id LIMIT 1",
-        (reference,),
-    )
-    if row is None:
-        raise NotFound(f"No invoice has the external reference '{reference}'.")
-    return _doc(row)
+    missing = f"No invoice has the external reference '{reference}'."
+    return _first(db, "qondor_invoices", "external_reference", reference, missing)
 
 
 def transition(db: Database, call: str, invoice_id: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -314,21 +314,14 @@ def invoice_totals(lines: list[dict[str, Any]]) -> dict[str, float]:
 
 def get_customer(db: Database, customer_id: int) -> dict[str, Any]:
     """CustomerDetails by id; NotFound when none."""
-    row = db.query_one("SELECT doc FROM qondor_customers WHERE id = ?", (customer_id,))
-    if row is None:
-        raise NotFound(f"Customer {customer_id} was not found.")
-    return _doc(row)
+    missing = f"Customer {customer_id} was not found."
+    return _first(db, "qondor_customers", "id", customer_id, missing)
 
 
 def get_customer_by_external_reference(db: Database, reference: str) -> dict[str, Any]:
     """The (first) customer with this externalReference; NotFound when none."""
-    row = db.query_one(
-        "SELECT doc FROM qondor_customers WHERE external_reference = ? ORDER BY id LIMIT 1",
-        (reference,),
-    )
-    if row is None:
-        raise NotFound(f"No customer has the external reference '{reference}'.")
-    return _doc(row)
+    missing = f"No customer has the external reference '{reference}'."
+    return _first(db, "qondor_customers", "external_reference", reference, missing)
 
 
 def customer_summaries(db: Database, office_id: int | None) -> list[dict[str, Any]]:
