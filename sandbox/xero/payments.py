@@ -190,18 +190,16 @@ def allocate_credit(db: Database, credit_note_id: str, element: Any) -> Outcome:
         assert invoice is not None and amount is not None and date is not None
         amount = money(amount)
         now = now_ms()
-        allocation_id = str(uuid.uuid4())
-        note.setdefault("Allocations", []).append(
-            {
-                "AllocationID": allocation_id,
-                "Amount": float(amount),
-                "Date": date,
-                "Invoice": {
-                    "InvoiceID": invoice["InvoiceID"],
-                    "InvoiceNumber": invoice.get("InvoiceNumber", ""),
-                },
-            }
-        )
+        allocation = {
+            "AllocationID": str(uuid.uuid4()),
+            "Amount": float(amount),
+            "Date": date,
+            "Invoice": {
+                "InvoiceID": invoice["InvoiceID"],
+                "InvoiceNumber": invoice.get("InvoiceNumber", ""),
+            },
+        }
+        note.setdefault("Allocations", []).append(allocation)
         note["RemainingCredit"] = float(money(note["RemainingCredit"]) - amount)
         if money(note["RemainingCredit"]) == 0:
             note["Status"] = "PAID"
@@ -225,13 +223,7 @@ def allocate_credit(db: Database, credit_note_id: str, element: Any) -> Outcome:
         store.save(conn, store.CREDIT_NOTES, [note])
         store.save(conn, store.INVOICES, [invoice])
         out.doc = {
-            "AllocationID": allocation_id,
-            "Amount": float(amount),
-            "Date": date,
-            "Invoice": {
-                "InvoiceID": invoice["InvoiceID"],
-                "InvoiceNumber": invoice.get("InvoiceNumber", ""),
-            },
+            **allocation,  # as stored on the credit note, plus the note itself
             "CreditNote": {
                 "CreditNoteID": note["CreditNoteID"],
                 "CreditNoteNumber": note.get("CreditNoteNumber", ""),
