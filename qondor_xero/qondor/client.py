@@ -11,7 +11,7 @@ import ipaddress
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -152,40 +152,47 @@ class QondorClient:
     def set_as_processed(self, invoice_id: int, external_reference: str) -> Ack:
         """Mark an item Processed with the finance id; already so with the same id is no change."""
         body = {"invoiceId": invoice_id, "externalReference": external_reference}
-        try:
-            self._request("PUT", contract.SET_AS_PROCESSED, json=body)
-            return Ack(invoice_id, True)
-        except QondorValidationError as refused:
-            current = self._current(invoice_id, refused)
-            status = current.get("status")
-            done = status in (contract.InvoiceStatus.Processed, contract.InvoiceStatus.Paid)
-            if done and current.get("externalReference") == external_reference:
-                return Ack(invoice_id, False)
-            raise self._refusal(refused, invoice_id, current) from None
+        done = (contract.InvoiceStatus.Processed, contract.InvoiceStatus.Paid)
+        return self._acknowledge(
+            contract.SET_AS_PROCESSED,
+            body,
+            lambda current: (
+                current.get("status") in done
+                and current.get("externalReference") == external_reference
+            ),
+        )
 
     def set_as_failed(self, invoice_id: int, error_message: str) -> Ack:
         """Mark an item Failed with a message (trimmed to 1,000 chars); same message again is no change."""
         message = trim_error_message(error_message)
         body = {"invoiceId": invoice_id, "errorMessage": message}
-        try:
-            self._request("PUT", contract.SET_AS_FAILED, json=body)
-            return Ack(invoice_id, True)
-        except QondorValidationError as refused:
-            current = self._current(invoice_id, refused)
-            failed = current.get("status") == contract.InvoiceStatus.Failed
-            if failed and current.get("errorMessage") == message:
-                return Ack(invoice_id, False)
-            raise self._refusal(refused, invoice_id, current) from None
+        return self._acknowledge(
+            contract.SET_AS_FAILED,
+            body,
+            lambda current: (
+                current.get("status") == contract.InvoiceStatus.Failed
+                and current.get("errorMessage") == message
+            ),
+        )
 
     def set_as_paid(self, invoice_id: int, paid_date: str) -> Ack:
         """Mark a Processed item Paid on `paid_date` (YYYY-MM-DD); already Paid is no change."""
         body = {"invoiceId": invoice_id, "paidDate": str(paid_date)}
+        return self._acknowledge(
+            contract.SET_AS_PAID,
+            body,
+            lambda current: current.get("status") == contract.InvoiceStatus.Paid,
+        )
+
+    def _acknowledge(self, path: str, body: dict[str, Any], already: Callable[[dict], bool]) -> Ack:
+        """PUT one acknowledgement; refused for an item `already` in the wanted state: no change."""
+        invoice_id = body["invoiceId"]
         try:
-            self._request("PUT", contract.SET_AS_PAID, json=body)
+            self._request("PUT", path, json=body)
             return Ack(invoice_id, True)
         except QondorValidationError as refused:
             current = self._current(invoice_id, refused)
-            if current.get("status") == contract.InvoiceStatus.Paid:
+            if already(current):
                 return Ack(invoice_id, False)
             raise self._refusal(refused, invoice_id, current) from None
 
