@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import sqlite3
 import threading
 import time
 import uuid
@@ -98,32 +99,18 @@ class Identity:
         return 400, {"error": "unsupported_grant_type"}
 
     def _issue_access(self, client_id: str, tenant_id: str | None) -> str:
-        token = "sbx-at-" + secrets.token_urlsafe(32)
-        now = self.now()
         with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO xero_tokens (token, kind, client_id, tenant_id, created, expires) "
-                "VALUES (?, 'access', ?, ?, ?, ?)",
-                (token, client_id, tenant_id, now, now + self.settings.token_ttl),
+            return _store_token(
+                conn, "access", client_id, tenant_id, self.now(), self.settings.token_ttl
             )
-        return token
 
     def mint_refresh_token(self, client_id: str | None = None) -> str:
         """A fresh refresh token, as if a user had just authorised the app (admin only)."""
-        token = "sbx-rt-" + secrets.token_urlsafe(32)
-        now = self.now()
+        client_id = client_id or self.settings.xero_client_id
         with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO xero_tokens (token, kind, client_id, created, expires) "
-                "VALUES (?, 'refresh', ?, ?, ?)",
-                (
-                    token,
-                    client_id or self.settings.xero_client_id,
-                    now,
-                    now + REFRESH_LIFETIME_SECONDS,
-                ),
+            return _store_token(
+                conn, "refresh", client_id, None, self.now(), REFRESH_LIFETIME_SECONDS
             )
-        return token
 
     def _refresh(self, client_id: str, refresh_token: str) -> tuple[int, dict[str, Any]]:
         invalid = (400, {"error": "invalid_grant"})
@@ -139,11 +126,8 @@ class Identity:
                     return invalid
                 successor = row["successor"]  # the grace period: same successor again
             else:
-                successor = "sbx-rt-" + secrets.token_urlsafe(32)
-                conn.execute(
-                    "INSERT INTO xero_tokens (token, kind, client_id, created, expires) "
-                    "VALUES (?, 'refresh', ?, ?, ?)",
-                    (successor, client_id, now, now + REFRESH_LIFETIME_SECONDS),
+                successor = _store_token(
+                    conn, "refresh", client_id, None, now, REFRESH_LIFETIME_SECONDS
                 )
                 conn.execute(
                     "UPDATE xero_tokens SET used_at = ?, successor = ? WHERE token = ?",
@@ -202,3 +186,21 @@ class Identity:
                 "updatedDateUtc": created,
             }
         ]
+
+
+def _store_token(
+    conn: sqlite3.Connection,
+    kind: str,
+    client_id: str,
+    tenant_id: str | None,
+    now: float,
+    lifetime: float,
+) -> str:
+    """Create and store a new `kind` token ("access" or "refresh"); the token."""
+    token = ("sbx-at-" if kind == "access" else "sbx-rt-") + secrets.token_urlsafe(32)
+    conn.execute(
+        "INSERT INTO xero_tokens (token, kind, client_id, tenant_id, created, expires) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (token, kind, client_id, tenant_id, now, now + lifetime),
+    )
+    return token
