@@ -275,6 +275,12 @@ class SandboxServer:
         )
 
 
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (a server that cannot be reached)."""
+    return free_port()
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
     """The shared sandbox (no limits, scenario "empty"); call `.reset(...)` before relying on data."""

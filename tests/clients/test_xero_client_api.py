@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import free_port
 from xero_client_helpers import (
     api_calls,
     clear_log,
@@ -180,8 +179,8 @@ def test_invoices_by_number_status_and_modified_since(box, contact_id):
     assert list(client.iter_invoices(statuses=[])) == []
 
 
-def test_xero_unreachable_stops_with_a_server_error():
-    port = free_port()
+def test_xero_unreachable_stops_with_a_server_error(closed_port):
+    port = closed_port
     client = XeroClient(
         f"http://127.0.0.1:{port}/api.xro/2.0", f"http://127.0.0.1:{port}", "id", "s3cret-value"
     )
