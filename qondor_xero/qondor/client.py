@@ -56,8 +56,8 @@ class Pacer:
         self._sent: collections.deque[float] = collections.deque(maxlen=self.capacity)
         self._lock = threading.Lock()
 
-    def wait(self) -> None:
-        """Block until this caller may send, reserving its slot."""
+    def wait(self) -> float:
+        """Block until this caller may send, reserving its slot; return the slot (monotonic)."""
         with self._lock:
             now = time.monotonic()
             slot = now
@@ -66,6 +66,7 @@ class Pacer:
             self._sent.append(slot)
         if slot > now:
             time.sleep(slot - now)
+        return slot
 
 
 def check_api_url(api_url: str) -> str:

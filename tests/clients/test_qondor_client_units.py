@@ -3,7 +3,6 @@
 import json
 import threading
 import time
-from collections import Counter
 
 import pytest
 import requests
@@ -27,9 +26,9 @@ def test_pacer_never_lets_eleven_calls_into_one_second_from_many_threads():
 
     def worker():
         for _ in range(6):
-            pacer.wait()
+            slot = pacer.wait()  # the time it was let through, whatever the scheduler does next
             with lock:
-                sent.append(time.time())
+                sent.append(slot)
 
     threads = [threading.Thread(target=worker) for _ in range(5)]
     started = time.monotonic()
@@ -38,8 +37,6 @@ def test_pacer_never_lets_eleven_calls_into_one_second_from_many_threads():
     for t in threads:
         t.join()
     assert len(sent) == 30
-    per_second = Counter(int(t) for t in sent)
-    assert max(per_second.values()) <= 10
     sent.sort()
     assert all(later - earlier >= 1.0 for earlier, later in zip(sent, sent[10:], strict=False))
     # 30 calls at 10 per 1.1 s: the first 10 at once, then two more windows.
