@@ -22,6 +22,7 @@ CREDIT_NOTE = 5
 CARD_PAYMENT = 4
 PROCESSED = 1
 FAILED = 2
+PAID = 3
 
 
 @dataclass
@@ -51,7 +52,7 @@ class PaymentSyncData:
     """What the payment sync had to do."""
 
     xero_invoices: int = 0  # AUTHORISED or PAID ACCREC invoices the lookback window shows
-    paid_known: int = 0  # PAID in Xero, Processed in Qondor: lookup + SetAsPaid
+    paid_known: int = 0  # PAID in Xero, known to Qondor: lookup + SetAsPaid (in either flow)
     paid_unknown: int = 0  # PAID in Xero, unknown to Qondor: lookup only
     synced_invoices: int = 0  # Qondor invoices with a Xero id (what a naive sync polls)
 
@@ -245,7 +246,9 @@ def payment_sync_data(
         item = by_ref.get(inv.get("InvoiceID"))
         if item is None:
             data.paid_unknown += 1
-        elif item.get("status") == PROCESSED:
+        elif item.get("status") in (PROCESSED, PAID):
+            # SetAsPaid is needed once, sent by target-xero (card payments, fully credited
+            # invoices) or by target-qondor; the lookup is needed in the payment sync either way
             data.paid_known += 1
     data.synced_invoices = sum(
         1
