@@ -6,6 +6,7 @@ import re
 import string
 import unicodedata
 from collections import defaultdict
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -537,3 +538,37 @@ def failure_message(problems: list[str], limit: int = 1000) -> str:
     text = " | ".join(" ".join(p.split()) for p in problems)
     text = "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# ---------------------------------------------------------------- after the write
+
+
+def paid_day(invoice: dict[str, Any], fallback: str) -> str | None:
+    """The day a PAID Xero invoice was settled (FullyPaidOnDate, else `fallback`); None if unpaid."""
+    if invoice.get("Status") != "PAID":
+        return None
+    return xero_date(invoice.get("FullyPaidOnDate")) or fallback[:10]
+
+
+def xero_date(value: Any) -> str | None:
+    """YYYY-MM-DD from Xero's `/Date(ms+hhmm)/` (a UTC instant) or an ISO string; None otherwise."""
+    if not isinstance(value, str):
+        return None
+    if found := re.match(r"/Date\((-?\d+)", value):
+        return datetime.fromtimestamp(int(found[1]) / 1000, UTC).date().isoformat()
+    return value[:10] if re.match(r"\d{4}-\d{2}-\d{2}", value) else None
+
+
+def credited_invoice_problem(item: dict[str, Any], failed_reason: str | None = None) -> str:
+    """Why a credit note cannot go to Xero: the invoice it cancels is not there (or failed)."""
+    number = str(item.get("creditedInvoiceNumber") or "").strip()
+    label = item_label(item)
+    if failed_reason is not None:
+        return (
+            f"{label}: the invoice it cancels, {number}, failed in this run ({failed_reason}); "
+            "fix and sync that invoice first, then issue the credit note again"
+        )
+    return (
+        f"{label}: the invoice it cancels, {number}, is not in Xero; sync that invoice (or enter "
+        "it in Xero) first, then issue the credit note again"
+    )

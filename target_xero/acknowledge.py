@@ -20,11 +20,18 @@ QUEUE_SIZE = 2000  # outcomes waiting for Qondor; a full queue makes the writer 
 
 @dataclass
 class Outcome:
-    """How one Qondor item ended: processed with a Xero id, or failed with a message."""
+    """How one Qondor item ended: processed with a Xero id, or failed with a message.
+
+    `paid_on` (YYYY-MM-DD) is set when the Xero invoice is already PAID: the item is then marked
+    Paid right after Processed, since tap-xero will not see that invoice change again.
+    `paid_only`: the item was acknowledged earlier in the run; only SetAsPaid is sent.
+    """
 
     item: dict[str, Any]
     xero_id: str | None = None
     error: str | None = None
+    paid_on: str | None = None
+    paid_only: bool = False
 
 
 class Acknowledger:
@@ -82,15 +89,31 @@ class Acknowledger:
     def _send(self, outcome: Outcome) -> None:
         item, label = outcome.item, item_label(outcome.item)
         try:
+            if outcome.paid_only:
+                self._paid(outcome)
+                return
             if outcome.error is not None:
                 self.qondor.set_as_failed(int(item["id"]), outcome.error)
                 self.report.add("qondor", "failed")
             else:
                 self.qondor.set_as_processed(int(item["id"]), str(outcome.xero_id))
                 self.report.add("qondor", "processed")
+                if outcome.paid_on:
+                    self._paid(outcome)
         except self.systemic:
             raise
         except QondorError as exc:
             self.report.add("qondor", "refused")
             logger.warning("Qondor refused the acknowledgement of %s: %s", label, exc)
         self.report.items_done += 1
+
+    def _paid(self, outcome: Outcome) -> None:
+        """SetAsPaid for an item whose Xero invoice is PAID; a refusal is logged, not raised."""
+        try:
+            self.qondor.set_as_paid(int(outcome.item["id"]), str(outcome.paid_on))
+            self.report.add("qondor", "paid")
+        except self.systemic:
+            raise
+        except QondorError as exc:
+            self.report.add("qondor", "refused")
+            logger.warning("Qondor refused to mark %s Paid: %s", item_label(outcome.item), exc)

@@ -20,7 +20,7 @@ ROWS = (
     ("credit_notes", ("created", "updated", "unchanged", "failed")),
     ("payments", ("created", "failed")),
     ("allocations", ("created", "failed")),
-    ("qondor", ("processed", "failed", "refused")),
+    ("qondor", ("processed", "paid", "failed", "refused")),
 )
 
 

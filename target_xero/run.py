@@ -96,6 +96,10 @@ class SyncRun:
         self.customers: dict[int, dict[str, Any]] = {}
         # InvoiceNumber → (InvoiceID, Status, AmountDue, CurrencyCode, day): what Xero holds.
         self.invoices_seen: dict[str, tuple] = {}
+        # InvoiceNumber → why it failed in this run (credit notes that cancel it fail too).
+        self.invoices_failed: dict[str, str] = {}
+        # InvoiceNumber → Qondor id of this run's items acknowledged as Processed, not yet Paid.
+        self.invoices_processed: dict[str, int] = {}
         self._xero: XeroClient | None = None
         self._qondor: QondorClient | None = None
         self._resolver: ContactResolver | None = None
@@ -310,11 +314,29 @@ class SyncRun:
                 logger.warning("%s failed: %s", label, outcome.error)
                 if self.dry_run:
                     logger.info("plan: mark %s Failed in Qondor: %s", label, outcome.error)
+            self._note_invoice(outcome)
             if self.acknowledge_items:
                 self.acknowledger.submit(outcome)
             else:
                 self.report.items_done += 1
         self.tick()
+
+    def _note_invoice(self, outcome: Outcome) -> None:
+        """Remember how this run's invoice ended, for the credit notes that follow it."""
+        if outcome.item.get("invoiceKind") == CREDIT_NOTE:
+            return
+        number = str(outcome.item.get("invoiceNumber") or "").strip()
+        if outcome.error is not None:
+            self.invoices_failed.setdefault(number, outcome.error)
+        elif not outcome.paid_on and not self.dry_run:
+            self.invoices_processed[number] = int(outcome.item["id"])
+
+    def settled(self, number: str, day: str) -> None:
+        """This run's invoice `number` became PAID (fully credited): mark its item Paid too."""
+        item_id = self.invoices_processed.pop(number, None)
+        if item_id is not None and self.acknowledge_items:
+            item = {"id": item_id, "invoiceNumber": number}
+            self.acknowledger.submit(Outcome(item, paid_on=day, paid_only=True))
 
     @property
     def acknowledger(self) -> Acknowledger:

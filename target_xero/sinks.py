@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from singer_sdk.sinks import BatchSink
@@ -14,10 +15,13 @@ from qondor_xero.transform import (
     check_item,
     credit_allocation,
     credit_note_to_xero,
+    credited_invoice_problem,
     failure_message,
     invoice_to_xero,
     item_kind,
     item_label,
+    paid_day,
+    xero_date,
 )
 from qondor_xero.xero import WriteResult, XeroNotFound, XeroValidationError
 from qondor_xero.xero import where as w
@@ -35,6 +39,11 @@ NOT_MODIFIABLE = ("not of valid status for modification", "cannot be edited", "a
 def _date(value: Any) -> str:
     """YYYY-MM-DD from a date, datetime or string."""
     return value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)[:10]
+
+
+def _today() -> str:
+    """Today's date (UTC), for a PAID invoice that does not say when it was paid."""
+    return datetime.now(UTC).date().isoformat()
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +130,8 @@ class XeroSink(BatchSink):
                 outcomes.append(failed(item, problems))
             else:
                 passing.append(item)
+        passing, refused = self.precheck(passing)
+        outcomes += refused
         wanted = {id(i): run.wanted_contact(i) for i in passing}
         # The first batch also resolves every customer received so far: one bulk read and write.
         everyone = run.customer_contacts_once() + [x for x in wanted.values() if x is not None]
@@ -134,6 +145,10 @@ class XeroSink(BatchSink):
             else:
                 outcomes.append(failed(item, [f"{item_label(item)}: {why or 'no contact'}"]))
         return outcomes, ready
+
+    def precheck(self, items: list[dict[str, Any]]) -> tuple[list[dict], list[Outcome]]:
+        """Checks that need Xero's state, before any write: (passing items, failed outcomes)."""
+        return items, []
 
 
 class CustomersSink(XeroSink):
@@ -186,7 +201,8 @@ class InvoicesSink(XeroSink):
                 if item.get("invoiceKind") == CARD_PAYMENT:
                     account = run.mapping.card_payment_account or ""
                     payment = card_payment(invoice, account, _date(item["invoiceDate"]))
-                written[n] = (Outcome(item, xero_id=invoice["InvoiceID"]), payment)
+                paid_on = paid_day(invoice, _today())
+                written[n] = (Outcome(item, xero_id=invoice["InvoiceID"], paid_on=paid_on), payment)
             elif any(phrase in e for e in result.errors for phrase in NOT_MODIFIABLE):
                 final.append(n)
             else:
@@ -208,6 +224,17 @@ class InvoicesSink(XeroSink):
             ", then pay it" if item.get("invoiceKind") == CARD_PAYMENT else "",
         )
         self.run.report.add("invoices", "saved")
+        # Credit notes of this dry run may credit it: as if it were in Xero.
+        self.run.remember_invoice(
+            {
+                "InvoiceNumber": payload["InvoiceNumber"],
+                "InvoiceID": "dry-run",
+                "Status": payload["Status"],
+                "AmountDue": item.get("totalInclVat"),
+                "CurrencyCode": payload["CurrencyCode"],
+                "DateString": payload.get("Date"),
+            }
+        )
         if item.get("invoiceKind") == CARD_PAYMENT:
             self.run.report.add("payments", "created")
         return Outcome(item, xero_id="dry-run")
@@ -247,7 +274,8 @@ class InvoicesSink(XeroSink):
                 logger.info(
                     "%s is %s in Xero: left as it is", item_label(item), invoice.get("Status")
                 )
-                outcomes[n] = Outcome(item, xero_id=invoice["InvoiceID"])
+                paid_on = paid_day(invoice, _today())  # a person paid it: Paid in Qondor too
+                outcomes[n] = Outcome(item, xero_id=invoice["InvoiceID"], paid_on=paid_on)
             else:
                 outcomes[n] = Outcome(
                     item,
@@ -274,6 +302,8 @@ class InvoicesSink(XeroSink):
             if result.ok:
                 run.report.add("payments", "created")
                 run.update_seen(number, Status="PAID", AmountDue=0.0)
+                # It settles the whole amount due: the invoice is PAID, so the item is Paid.
+                outcome.paid_on = xero_date((result.obj or {}).get("Date")) or payment["Date"]
                 continue
             run.report.add("payments", "failed")
             why = "; ".join(result.errors)
@@ -302,6 +332,40 @@ class CreditNotesSink(XeroSink):
             outcomes += self._upsert(ready[start : start + WRITE_CHUNK])
             run.tick()
         run.acknowledge(outcomes)
+
+    def precheck(self, items: list[dict[str, Any]]) -> tuple[list[dict], list[Outcome]]:
+        """A credit note whose credited invoice is not in Xero (or failed in this run) fails.
+
+        The invoices of this run were written first (process_batch); the others are looked up
+        by number, one GET per chunk, and kept for the allocations.
+        """
+        run = self.run
+        credited = {id(i): str(i.get("creditedInvoiceNumber") or "").strip() for i in items}
+        lookup = [
+            x
+            for x in dict.fromkeys(credited.values())
+            if x and run.seen_invoice(x) is None and x not in run.invoices_failed
+        ]
+        if lookup:
+            for invoice in run.xero.iter_invoices(invoice_numbers=lookup, summary_only=True):
+                number = invoice.get("InvoiceNumber") or ""
+                if (
+                    invoice.get("Type", "ACCREC") == "ACCREC"
+                    and invoice.get("Status") != "DELETED"
+                    and run.seen_invoice(number) is None
+                ):
+                    run.remember_invoice(invoice)
+            run.tick()
+        passing: list[dict[str, Any]] = []
+        refused: list[Outcome] = []
+        for item in items:
+            number = credited[id(item)]
+            if not number or run.seen_invoice(number) is not None:
+                passing.append(item)
+            else:
+                why = run.invoices_failed.get(number)
+                refused.append(failed(item, [credited_invoice_problem(item, why)]))
+        return passing, refused
 
     def _existing(self, numbers: list[str]) -> dict[str, dict[str, Any]]:
         """Credit notes already in Xero with these numbers (one GET per ~40 numbers)."""
@@ -375,12 +439,6 @@ class CreditNotesSink(XeroSink):
             for n, note in notes.items()
             if note.get("Status") == "AUTHORISED" and chunk[n][0].get("creditedInvoiceNumber")
         }
-        missing = [x for x in dict.fromkeys(wanted.values()) if x and run.seen_invoice(x) is None]
-        if missing:
-            for invoice in run.xero.iter_invoices(invoice_numbers=missing, summary_only=True):
-                number = invoice.get("InvoiceNumber") or ""
-                if invoice.get("Type", "ACCREC") == "ACCREC" and run.seen_invoice(number) is None:
-                    run.remember_invoice(invoice)
         for n, number in wanted.items():
             invoice = run.seen_invoice(number)
             note = notes[n]
@@ -399,6 +457,8 @@ class CreditNotesSink(XeroSink):
                 run.report.add("allocations", "created")
                 due = float(invoice["AmountDue"] or 0) - allocation["Amount"]
                 run.update_seen(number, AmountDue=due, Status="PAID" if due <= 0 else None)
+                if due <= 0:
+                    run.settled(number, day)
             else:
                 run.report.add("allocations", "failed")
                 logger.warning(

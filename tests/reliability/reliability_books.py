@@ -1,8 +1,9 @@
 """The reliability suite's shared pieces: the pipeline, a small demo world, and the books invariant.
 
 `check_books()` is the one invariant every reliability test ends with: each queued Qondor item
-is Processed (its externalReference the id of the one Xero object with its number), Failed
-(with a single-line reason naming the item), or, only when allowed, still Unprocessed; Xero
+is Processed (its externalReference the id of the one Xero object with its number), Paid (the
+same, and that Xero invoice is PAID), Failed (with a single-line reason naming the item, and
+nothing of its own in Xero), or, only when allowed, still Unprocessed; Xero
 holds one invoice / credit note per number, one contact per customer or booker, and at most
 one payment per invoice.
 """
@@ -49,11 +50,18 @@ __all__ = [
 CREDIT_NOTE = 5
 CARD_PAYMENT = 4
 # Demo projects 881 and 887: offers, card payments (NOK and EUR), bookers old and new, credit
-# notes with and without an invoice in Xero, and two bad items (DKK 5017, unmapped MISC 5018).
+# notes with and without an invoice in Xero, and three bad items (DKK 5017, unmapped MISC 5018,
+# credit note 5036 for an invoice not in Xero).
 SMALL_PROJECTS = (881, 887)
 SMALL_IDS = (5001, 5002, 5015, 5017, 5018, 5022, 5026, 5029, 5031, 5032, 5033, 5035, 5036, 5043)
 SMALL_CARD_PAYMENTS = (5029, 5031, 5032)
-SMALL_FAILED = {5017: "currency DKK is not enabled", 5018: "MISC (line 3)"}
+SMALL_FAILED = {
+    5017: "currency DKK is not enabled",
+    5018: "MISC (line 3)",
+    5036: "the invoice it cancels, 100106, is not in Xero",
+}
+# Paid in Qondor by one sync: the card payments, and 5001 (fully credited by 5033 in the run).
+SMALL_PAID = (5001, 5029, 5031, 5032)
 
 
 def small_mapping(workdir: Path, **changes: str) -> Path:
@@ -106,7 +114,8 @@ def queued_ids(box: Any) -> set[int]:
 class Books:
     """What check_books found: items by outcome, and the Xero state it checked."""
 
-    processed: dict[int, str] = field(default_factory=dict)  # item id → Xero id
+    processed: dict[int, str] = field(default_factory=dict)  # item id → Xero id (Paid too)
+    paid: set[int] = field(default_factory=set)  # processed items Qondor holds as Paid
     failed: dict[int, str] = field(default_factory=dict)  # item id → errorMessage
     unprocessed: set[int] = field(default_factory=set)
     items: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -171,7 +180,7 @@ def check_books(
         copies = notes[number] if credit else numbers[number]
         if copies > 1:
             problems.append(f"{n}: {copies} copies of {number} in Xero")
-        if status == "Processed":
+        if status in ("Processed", "Paid"):
             xero_obj = notes_by_number.get(number) if credit else by_number.get(number)
             key = "CreditNoteID" if credit else "InvoiceID"
             if xero_obj is None or item["externalReference"] != xero_obj[key]:
@@ -181,6 +190,10 @@ def check_books(
                 )
                 continue
             books.processed[n] = xero_obj[key]
+            if status == "Paid":
+                books.paid.add(n)
+                if credit or xero_obj["Status"] != "PAID":
+                    problems.append(f"{n}: Paid in Qondor, but {number} is {xero_obj['Status']}")
             contacts_of[_who(item)].add(xero_obj["Contact"]["ContactID"])
             if item["invoiceType"] == CARD_PAYMENT and xero_obj["Status"] != "PAID":
                 problems.append(f"{n}: card payment {number} is {xero_obj['Status']} in Xero")

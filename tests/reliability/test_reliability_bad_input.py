@@ -3,7 +3,8 @@
 One demo sync with extra bad items seeded into Qondor (and a VOIDED copy seeded into Xero) serves
 every test here. The demo itself carries the unmapped article (5018), the disabled currency
 (5017), the booker without email (5025), the customer with nothing to match on (5012), the credit
-note for an invoice kept in another system (5036) and the invoice a person already paid (5040).
+note for an invoice kept in another system (5036), the credit note for an invoice already PAID
+(5038) and the invoice a person already paid (5040).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import copy
 
 import pytest
 from reliability_books import check_books, queued_ids, sync
+
+from qondor_xero.transform import xero_date
 
 LONG_NAME = "Nordisk Konferanse- og Eventbyrå " * 9 + "AS"  # 299 characters
 
@@ -56,6 +59,8 @@ def _bad_items(qondor: dict) -> tuple[list[dict], list[dict]]:
         _item(offer, 5905, "100905", totalInclVat=30100.0),  # 30000 + 0 VAT is not 30100
         _item(offer, 5906, "100222"),  # the number of queued item 5022
         _item(items[5003], 5907, "100907"),  # its Xero copy was VOIDED by a person
+        # A credit note cancelling 5018 (100218), which fails in the same run (unmapped MISC).
+        _item(items[5033], 5908, "100908", creditedInvoiceId=5018, creditedInvoiceNumber="100218"),
     ]
     return [long_name, control], bad
 
@@ -85,6 +90,15 @@ EXPECTED_FAILED = {
     5904: "line 1: quantity -2 must be above zero",
     5905: "is not totalInclVat 30100",
 }
+CREDIT_NOTES_FAILED = {
+    5036: (
+        "Credit note 100236: the invoice it cancels, 100106, is not in Xero; sync that invoice "
+        "(or enter it in Xero) first, then issue the credit note again"
+    ),
+    5908: (
+        "Credit note 100908: the invoice it cancels, 100218, failed in this run (Invoice 100218: "
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +115,7 @@ def bad_run(sandbox, tmp_path_factory):
         if i["InvoiceNumber"] in ("100240", "100907")
     }
     ids = queued_ids(sandbox)
-    assert {5901, 5907} <= ids and len(ids) == 43 + 7 + 4  # 4101–4104 never pass the office filter
+    assert {5901, 5908} <= ids and len(ids) == 43 + 8 + 4  # 4101–4104 never pass the office filter
     ids -= {4101, 4102, 4103, 4104}
     run = sync(sandbox, tmp_path_factory.mktemp("bad-input"))
     assert run.returncode == 0, run.stderr[-3000:]
@@ -138,7 +152,7 @@ def test_bad_item_fails_alone_with_a_reason_naming_it(bad_run, item_id, request)
 
 def test_everything_else_goes_through(bad_run):
     books = bad_run["books"]
-    judged_alone = DUPLICATES | {5907}
+    judged_alone = DUPLICATES | {5907} | set(CREDIT_NOTES_FAILED)
     assert set(books.failed) - judged_alone == set(EXPECTED_FAILED)
     assert (
         set(books.processed) - judged_alone == bad_run["ids"] - set(EXPECTED_FAILED) - judged_alone
@@ -164,19 +178,34 @@ def test_invoice_voided_by_a_person_is_left_alone_and_fails(bad_run):
     assert "VOIDED" in books.failed.get(5907, ""), books.items[5907]["statusText"]
 
 
-def test_invoice_paid_by_a_person_is_left_alone_and_acknowledged(bad_run):
-    # The demo's design (sandbox/scenarios/README.md): already paid, so already transferred.
+def test_invoice_paid_by_a_person_is_left_alone_and_ends_paid_in_qondor(bad_run):
+    # Already paid, so already transferred (issue 6); Paid in Qondor at once, since tap-xero will
+    # never see that invoice change again.
     books = bad_run["books"]
     paid = books.invoice("100240")
     assert paid == {**bad_run["untouched"]["100240"], **{k: paid[k] for k in ("UpdatedDateUTC",)}}
-    assert books.processed[5040] == paid["InvoiceID"]
+    assert books.processed[5040] == paid["InvoiceID"] and 5040 in books.paid
+    assert books.items[5040]["paidDate"] == xero_date(paid["FullyPaidOnDate"])
 
 
-def test_credit_note_for_an_invoice_not_in_xero_is_kept_unallocated(bad_run):
-    # 5036 credits 100106, kept in another system: the credit stays on the contact, unallocated.
+@pytest.mark.parametrize("item_id", sorted(CREDIT_NOTES_FAILED), ids=["not_in_xero", "failed"])
+def test_credit_note_for_an_invoice_not_in_xero_fails_and_writes_nothing(bad_run, item_id):
+    # 5036 credits 100106, kept in another system; 5908 credits 100218, Failed in the same run.
     books = bad_run["books"]
-    note = next(n for n in books.xero["creditNotes"] if n["CreditNoteNumber"] == "100236")
-    assert books.processed[5036] == note["CreditNoteID"]
+    assert books.failed.get(item_id, "").startswith(CREDIT_NOTES_FAILED[item_id]), books.items[
+        item_id
+    ]["statusText"]
+    number = books.items[item_id]["invoiceNumber"]
+    assert not [n for n in books.xero["creditNotes"] if n["CreditNoteNumber"] == number]
+    credited = books.items[item_id]["creditedInvoiceNumber"]
+    assert not [i for i in books.xero["invoices"] if i["InvoiceNumber"] == credited]
+
+
+def test_credit_note_for_an_invoice_already_paid_is_kept_unallocated(bad_run):
+    # 5038 credits 100103, PAID in Xero: nothing due, so a refund case: created, credit unallocated.
+    books = bad_run["books"]
+    note = next(n for n in books.xero["creditNotes"] if n["CreditNoteNumber"] == "100238")
+    assert books.processed[5038] == note["CreditNoteID"]
     assert float(note["RemainingCredit"]) == float(note["Total"]) > 0
     assert not note.get("Allocations")
-    assert not [i for i in books.xero["invoices"] if i["InvoiceNumber"] == "100106"]
+    assert books.invoice("100103")["Status"] == "PAID"

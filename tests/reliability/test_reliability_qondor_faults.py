@@ -9,6 +9,7 @@ from reliability_books import (
     SMALL_CARD_PAYMENTS,
     SMALL_FAILED,
     SMALL_IDS,
+    SMALL_PAID,
     check_books,
     count_calls,
     last_line,
@@ -37,7 +38,8 @@ def test_qondor_429s_and_503s_are_retried_and_nothing_is_lost(sandbox, tmp_path)
     assert statuses_seen.count(429) == 5 and statuses_seen.count(503) == 3
     books = check_books(sandbox, SMALL_IDS)
     assert set(books.failed) == set(SMALL_FAILED)
-    assert run.summary["qondor"] == {"processed": 12, "failed": 2, "refused": 0}
+    assert run.summary["qondor"] == {"processed": 11, "paid": 4, "failed": 3, "refused": 0}
+    assert books.paid == set(SMALL_PAID)
 
     sandbox.advance_clock(600)
     rerun = small_sync(sandbox, tmp_path / "rerun")

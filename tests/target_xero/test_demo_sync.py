@@ -5,9 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from target_xero_pipeline import SECRETS, by, queued, run_target, sync, target_config
+from target_xero_pipeline import (
+    PAID_IN_ONE_RUN,
+    SECRETS,
+    by,
+    queued,
+    run_target,
+    sync,
+    target_config,
+)
 
 from qondor_xero.contacts import booker_contact_number
+from qondor_xero.transform import xero_date
 
 # Demo ids (sandbox/scenarios/demo.py): Xero contact n has ContactID contact(n).
 
@@ -110,7 +119,7 @@ def test_invoices_match_qondor_totals_lines_and_reference(demo):
     mapping = {"VAT25": "3000", "VAT15": "3010", "VAT12": "3020", "VAT0": "3050"}
     checked = 0
     for number, item in demo["queue"].items():
-        if item["invoiceType"] == 5 or item["statusText"] != "Processed":
+        if item["invoiceType"] == 5 or item["statusText"] not in ("Processed", "Paid"):
             continue
         invoice = demo["invoices"][number]
         assert invoice["InvoiceID"] == item["externalReference"], number
@@ -139,6 +148,14 @@ def test_invoices_match_qondor_totals_lines_and_reference(demo):
     assert checked >= 25
 
 
+def test_card_payments_end_paid_in_qondor_after_one_invoice_sync(demo):
+    for number in ("100229", "100230", "100231", "100232"):
+        item = demo["queue"][number]
+        assert item["statusText"] == "Paid", number
+        assert item["externalReference"] == demo["invoices"][number]["InvoiceID"]
+        assert item["paidDate"] == item["invoiceDate"][:10], number  # the card payment's date
+
+
 def test_invoices_are_authorised_per_mapping(demo):
     assert demo["invoices"]["100202"]["Status"] == "AUTHORISED"
     assert demo["invoices"]["100213"]["Status"] == "AUTHORISED"
@@ -156,7 +173,7 @@ def test_card_payment_invoices_are_paid_into_the_card_account(demo):
 
 
 def test_credit_notes_are_positive_and_allocated_to_the_credited_invoice(demo):
-    for number in ("100233", "100234", "100235", "100236", "100237", "100238"):
+    for number in ("100233", "100234", "100235", "100237", "100238"):
         note = demo["notes"][number]
         item = demo["queue"][number]
         assert note["Type"] == "ACCRECCREDIT"
@@ -178,13 +195,22 @@ def test_credit_notes_are_positive_and_allocated_to_the_credited_invoice(demo):
     assert money(demo["invoices"]["100224"]["AmountCredited"]) == money(
         demo["notes"]["100237"]["Total"]
     )
-    # 100236 credits an invoice kept in another system; 100238 one already paid: nothing to allocate.
-    assert money(demo["notes"]["100236"]["RemainingCredit"]) == money(
-        demo["notes"]["100236"]["Total"]
-    )
+    # 100238 credits one already paid: nothing to allocate to, the credit stays on the contact.
+    assert demo["invoices"]["100103"]["Status"] == "PAID"
     assert money(demo["notes"]["100238"]["RemainingCredit"]) == money(
         demo["notes"]["100238"]["Total"]
     )
+
+
+def test_credit_note_for_an_invoice_not_in_xero_fails_and_writes_nothing(demo):
+    # 5036 (100236) cancels history 4006 (100106), which is not in Xero.
+    item = demo["queue"]["100236"]
+    assert item["statusText"] == "Failed"
+    assert item["errorMessage"] == (
+        "Credit note 100236: the invoice it cancels, 100106, is not in Xero; sync that invoice "
+        "(or enter it in Xero) first, then issue the credit note again"
+    )
+    assert "100236" not in demo["notes"] and "100106" not in demo["invoices"]
 
 
 def test_unmapped_articles_fail_in_qondor_with_the_article_numbers(demo):
@@ -207,16 +233,27 @@ def test_items_that_cannot_be_matched_fail_with_a_reason(demo):
 def test_every_queued_item_is_acknowledged_once(demo):
     before = {n for n, i in demo["before"].items() if i["statusText"] == "Unprocessed"}
     after = demo["queue"]
-    assert before and all(after[n]["statusText"] in ("Processed", "Failed") for n in before)
+    assert before and all(after[n]["statusText"] in ("Processed", "Paid", "Failed") for n in before)
     summary = demo["run"].summary
-    processed = sum(after[n]["statusText"] == "Processed" for n in before)
+    processed = sum(after[n]["statusText"] in ("Processed", "Paid") for n in before)
     assert summary["qondor"]["processed"] == processed
     assert summary["qondor"]["failed"] == len(before) - processed
+    paid = {n for n in before if after[n]["statusText"] == "Paid"}
+    assert paid == PAID_IN_ONE_RUN
+    assert summary["qondor"]["paid"] == len(paid)
+    assert (
+        "qondor        processed " in demo["run"].stderr
+        and f"paid {len(paid)}" in demo["run"].stderr
+    )
 
 
-def test_paid_invoice_in_xero_is_left_alone_and_acknowledged(demo):
-    assert demo["queue"]["100240"]["externalReference"] == "e0000000-0000-4000-8000-000000005040"
-    assert demo["invoices"]["100240"]["Status"] == "PAID"
+def test_paid_invoice_in_xero_is_left_alone_and_ends_paid_in_qondor(demo):
+    item, invoice = demo["queue"]["100240"], demo["invoices"]["100240"]
+    assert item["externalReference"] == "e0000000-0000-4000-8000-000000005040"
+    assert invoice == by(demo["before_xero"]["invoices"], "InvoiceNumber")["100240"]
+    assert invoice["Status"] == "PAID"
+    # Paid in Qondor by this invoice sync alone, on the day Xero says it was paid.
+    assert (item["statusText"], item["paidDate"]) == ("Paid", xero_date(invoice["FullyPaidOnDate"]))
     # 100239 had an older copy in Xero: updated in place (same InvoiceID, three lines now).
     assert demo["invoices"]["100239"]["InvoiceID"] == "e0000000-0000-4000-8000-000000005039"
     assert len(demo["invoices"]["100239"]["LineItems"]) == 3
