@@ -41,6 +41,11 @@ def test_dry_run_plans_and_writes_nothing(sandbox, tmp_path):
     assert "plan: upsert invoice 100201 (AUTHORISED" in run.stderr
     assert "plan: create contact 'Havblikk AS (998877665)'" in run.stderr
     assert "plan: mark Invoice 100218 Failed in Qondor" in run.stderr
+    # A credit note for an invoice not in Xero fails; one for an invoice of this run does not.
+    assert "plan: mark Credit note 100236 Failed in Qondor: Credit note 100236: the invoice" in (
+        run.stderr
+    )
+    assert "plan: create credit note 100233 (NOK -11844.5) crediting 100201" in run.stderr
     assert "dry run: nothing was written" in run.stderr
     assert run.summary["dry_run"] is True and run.summary["qondor"]["processed"] == 0
 
@@ -182,7 +187,12 @@ def test_qondor_refusing_the_key_stops_the_run_and_a_rerun_finishes_the_job(sand
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     numbers = Counter(i["InvoiceNumber"] for i in sandbox.xero_state()["invoices"])
     assert max(numbers.values()) == 1
-    assert all(s in ("Processed", "Paid", "Failed") for s, _ in statuses(sandbox).values())
+    final = statuses(sandbox)
+    assert all(s in ("Processed", "Paid", "Failed") for s, _ in final.values())
+    # The card payments, paid by the first run, and the invoices it fully credited are PAID in
+    # Xero when the rerun acknowledges them: Paid in Qondor, without a second payment.
+    assert {n for n, (s, _ref) in final.items() if s == "Paid"} == PAID_IN_ONE_RUN
+    assert rerun.summary["payments"]["created"] == 0
 
 
 def test_items_outside_the_mapping_projects_are_left_alone(sandbox, tmp_path):
