@@ -109,6 +109,8 @@ def markdown(results: dict[str, Any]) -> str:
                 "- the payment sync was not run at this size (`--payment-sync-up-to`): "
                 "calls, floors and times are the invoice sync's only"
             )
+        if d.get("floor_note"):
+            out.append(f"- {d['floor_note']}")
         if "taken" in d:
             out.append(f"- taken {d['taken'].get('date_utc')} in an earlier run of the harness")
         for k, v in d["floor_formula"].items():
