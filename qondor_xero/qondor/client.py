@@ -20,6 +20,8 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from qondor_xero.http import session_for
+
 from . import contract
 from .errors import (
     QondorAuthError,
@@ -117,7 +119,7 @@ class QondorClient:
         self.pacer = Pacer(rate_per_second)
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
-        self.session = requests.Session()
+        self.session = session_for(self.api_url)
         self.session.headers.update(
             {
                 contract.AUTH_HEADER: api_key,

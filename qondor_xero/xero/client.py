@@ -23,6 +23,8 @@ import backoff
 import requests
 from requests.adapters import HTTPAdapter
 
+from qondor_xero.http import session_for
+
 from . import where as w
 from .auth import XeroAuth, redact
 from .dates import format_if_modified_since
@@ -97,7 +99,7 @@ class XeroClient:
         self.window_seconds = window_seconds
         self.retry = retry or RetryPolicy()
         self._timeout = timeout
-        self._session = requests.Session()
+        self._session = session_for(self.api_url)
         pool = max(10, concurrency * 2)
         adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
         self._session.mount("https://", adapter)
