@@ -358,8 +358,9 @@ How to read it:
   - `qondor-xero validate` foretold the Failed items (an unmapped article, a currency Xero does
     not have); the others fail on data only Qondor can fix (no tax number or email to match by).
   - Sync 1 sends every queued item to Xero and acknowledges it in Qondor: Processed with the
-    Xero id, or Failed with the reason above. The same job then reads payment status back, so
-    card payments (paid in Xero at once) and invoices someone had already paid in Xero are Paid.
+    Xero id, or Failed with the reason above. An item whose Xero invoice is already PAID (a card
+    payment, paid at once; an invoice someone had paid in Xero; one fully cancelled by a credit
+    note in the same run) is marked Paid straight away.
   - Between the syncs a customer paid invoices in Xero; sync 2 marks them Paid in Qondor and
     writes nothing to Xero: the queue is empty, so nothing is created twice.
   - Credit notes stay Processed in Qondor; in Xero they are PAID once fully allocated to the
