@@ -50,18 +50,23 @@ class Ack:
 class Pacer:
     """Spaces calls so no window of `window` seconds holds more than `capacity`; thread-safe."""
 
-    def __init__(self, rate_per_second: float, margin: float = 0.1):
+    def __init__(self, rate_per_second: float, margin: float = 0.1, start_full: bool = False):
         if rate_per_second <= 0:
             raise ValueError("rate_per_second must be positive")
         self.capacity = max(1, int(rate_per_second))
         self.window = self.capacity / rate_per_second + margin
         self._sent: collections.deque[float] = collections.deque(maxlen=self.capacity)
+        # Start full: the first call waits one window, as if the key's last window ended just
+        # then, so another process's last calls on the same key (tap → target) are not crowded.
+        self._start_full = start_full
         self._lock = threading.Lock()
 
     def wait(self) -> float:
         """Block until this caller may send, reserving its slot; return the slot (monotonic)."""
         with self._lock:
             now = time.monotonic()
+            if self._start_full and not self._sent:
+                self._sent.extend([now] * self.capacity)
             slot = now
             if len(self._sent) == self.capacity:
                 slot = max(now, self._sent[0] + self.window)
@@ -116,7 +121,7 @@ class QondorClient:
         self.max_retry_after = max_retry_after
         self.timeout = timeout
         self.customer_workers = max(1, customer_workers)
-        self.pacer = Pacer(rate_per_second)
+        self.pacer = Pacer(rate_per_second, start_full=True)  # tap and target share one key
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
         self.session = session_for(self.api_url)

@@ -111,3 +111,11 @@ def test_apim_401_and_plain_text_bodies_are_described():
         describe_problem(response(502, "<html>\n Bad gateway </html>", "text/html"))
         == "<html> Bad gateway </html>"
     )
+
+
+def test_a_pacer_that_starts_full_waits_one_window_before_its_first_call():
+    pacer = Pacer(10.0, start_full=True)
+    time.sleep(pacer.window)  # created long before its first use, as in target-xero
+    started = time.monotonic()
+    pacer.wait()
+    assert time.monotonic() - started >= pacer.window - 0.01
