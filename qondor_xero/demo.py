@@ -436,13 +436,21 @@ def _run_demo(
     sandbox.take_requests()
 
     run_args = ["--environment", DEMO_ENVIRONMENT, "run", DEMO_JOB]
-    _say(f"3/6 First sync: meltano {' '.join(run_args)}")
-    code, seconds = run_meltano(run_args, root, env, log_path)
+
+    def sync(step: str, which: str) -> tuple[int, dict[str, Counter], dict[str, Any]]:
+        """Run the job once: its exit code, the calls it made, and Qondor's state after."""
+        _say(f"{step} {which.capitalize()} sync: meltano {' '.join(run_args)}")
+        code, seconds = run_meltano(run_args, root, env, log_path)
+        if code:
+            return code, {}, {}
+        calls = count_calls(*sandbox.take_requests())
+        after = sandbox.qondor_state()
+        _say(f"     done in {seconds:.0f} s")
+        return 0, calls, after
+
+    code, calls_1, after_1 = sync("3/6", "first")
     if code:
         return _fail(f"the first sync failed (exit {code}); see {log_path}", log_path)
-    calls_1 = count_calls(*sandbox.take_requests())
-    after_1 = sandbox.qondor_state()
-    _say(f"     done in {seconds:.0f} s")
 
     synced = {
         i.get("externalReference") for i in after_1.get("invoices", []) if i["id"] in queue_ids
@@ -454,13 +462,9 @@ def _run_demo(
         sandbox.pay(to_pay)
     sandbox.take_requests()  # the payments themselves are not the integration's calls
 
-    _say(f"5/6 Second sync: meltano {' '.join(run_args)}")
-    code, seconds = run_meltano(run_args, root, env, log_path)
+    code, calls_2, after_2 = sync("5/6", "second")
     if code:
         return _fail(f"the second sync failed (exit {code}); see {log_path}", log_path)
-    calls_2 = count_calls(*sandbox.take_requests())
-    after_2 = sandbox.qondor_state()
-    _say(f"     done in {seconds:.0f} s")
 
     _say("6/6 What happened, item by item")
     rows = item_rows([before, after_1, after_2], sandbox.xero_state(), queue_ids)
