@@ -74,14 +74,14 @@ class LoadSampler(threading.Thread):
 def write_configs(sb: Sandbox, workdir: Path, limits: bool) -> dict[str, Path]:
     """Config files of the four plugins, pointed at this sandbox."""
     xero = {
-        "api_url": f"{sb.xero_origin}/api.xro/2.0",
-        "identity_url": sb.xero_origin,
+        "api_url": sb.xero_api_url,
+        "identity_url": sb.xero_url,
         "client_id": XERO_CLIENT_ID,
         "client_secret": XERO_CLIENT_SECRET,
         "tenant_id": XERO_TENANT_ID,
         "mapping_file": str(MAPPING),
     }
-    qondor_api = f"{sb.qondor_origin}/Prod"
+    qondor_api = f"{sb.qondor_url}/Prod"
     configs = {
         "tap-qondor": {
             "api_url": qondor_api,
@@ -192,7 +192,7 @@ def measure(n: int, limits: bool, args: argparse.Namespace, root: Path) -> dict[
     out: dict[str, Any] = {"n": n, "limits": limits}
     try:
         log(f"{label}: starting sandbox")
-        out["sandbox_start_s"] = round(sb.start(), 1)
+        out["sandbox_start_s"] = round(sb.start().start_seconds, 1)
         configs = write_configs(sb, workdir, limits)
         xero_before = sb.state("xero")
         queue = sb.queue()

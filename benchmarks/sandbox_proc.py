@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from sandbox.process import SandboxProcess, call_json
+
 XERO_CLIENT_ID = "sandbox-client"
 XERO_CLIENT_SECRET = "sandbox-secret"
 XERO_TENANT_ID = "00000000-0000-4000-8000-000000000001"
@@ -23,13 +17,6 @@ QONDOR_KEY = "sandbox-qondor-key"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _NUMBER = re.compile(r"/\d+(?=/|$)")
 _PREFIXES = ("/api.xro/2.0", "/Prod", "/Test", "/Dev")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def endpoint(method: str, path: str) -> str:
@@ -42,79 +29,23 @@ def endpoint(method: str, path: str) -> str:
     return f"{method.upper()} {path}"
 
 
-class Sandbox:
+class Sandbox(SandboxProcess):
     """`python -m sandbox serve` on free ports with its own database, until stopped."""
 
     def __init__(self, workdir: Path, scenario: str, size: int, limits: bool, extra: list[str]):
         self.workdir = workdir
-        self.xero_port, self.qondor_port = free_port(), free_port()
-        self.args = [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "serve",
-            "--scenario",
-            scenario,
-            "--size",
-            str(size),
-            "--xero-port",
-            str(self.xero_port),
-            "--qondor-port",
-            str(self.qondor_port),
-            "--db",
-            str(workdir / "sandbox.sqlite"),
-            *([] if limits else ["--no-limits"]),
-            *extra,
-        ]
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def xero_origin(self) -> str:
-        """Base of the Xero half (identity and admin)."""
-        return f"http://127.0.0.1:{self.xero_port}"
-
-    @property
-    def qondor_origin(self) -> str:
-        """Base of the Qondor half."""
-        return f"http://127.0.0.1:{self.qondor_port}"
+        args = ["--scenario", scenario, "--size", str(size), *([] if limits else ["--no-limits"])]
+        super().__init__(workdir / "sandbox.sqlite", workdir / "sandbox.log", args=[*args, *extra])
 
     def origin(self, api: str) -> str:
         """Base URL of `xero` or `qondor`."""
-        return self.xero_origin if api == "xero" else self.qondor_origin
+        return self.xero_url if api == "xero" else self.qondor_url
 
-    def start(self, timeout: float = 900.0) -> float:
-        """Start the server and wait until both halves answer health; returns seconds taken."""
-        for stale in self.workdir.glob("sandbox.sqlite*"):
-            stale.unlink()  # a fresh database, so the scenario is seeded anew
-        started = time.monotonic()
-        log = open(self.workdir / "sandbox.log", "wb")  # noqa: SIM115 - held for the process
-        self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        while time.monotonic() - started < timeout:
-            if self.proc.poll() is not None:
-                tail = (self.workdir / "sandbox.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"sandbox exited with {self.proc.returncode}: {tail}")
-            if all(self._healthy(api) for api in ("xero", "qondor")):
-                return time.monotonic() - started
-            time.sleep(0.5)
-        self.stop()
-        raise RuntimeError(f"sandbox not healthy after {timeout:.0f} s")
-
-    def _healthy(self, api: str) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.origin(api)}/_sandbox/health", timeout=5) as r:
-                return r.status == 200
-        except (OSError, urllib.error.URLError):
-            return False
-
-    def stop(self) -> None:
-        """Stop the server this object started."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+    def start(self, *, timeout: float = 900.0, fresh: bool = True) -> Sandbox:
+        """Start on a fresh database (the scenario seeded anew) and wait until both halves answer;
+        seeding 100,000 items takes minutes. `start_seconds` is how long it took."""
+        super().start(timeout=timeout, fresh=fresh)
+        return self
 
     def call(
         self,
@@ -126,16 +57,7 @@ class Sandbox:
         timeout: float = 600.0,
     ) -> Any:
         """One JSON call to a half of the sandbox; the decoded answer (None when empty)."""
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            self.origin(api) + path, data=data, method=method, headers=headers or {}
-        )
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        req.add_header("Accept", "application/json")
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            raw = r.read()
-        return json.loads(raw) if raw.strip() else None
+        return call_json(method, self.origin(api) + path, body, headers, timeout)
 
     def state(self, api: str) -> dict[str, Any]:
         """Every stored object of one half."""

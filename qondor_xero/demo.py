@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sandbox.process import SandboxError, SandboxProcess, port_is_free
+from sandbox.process import free_port as free_port  # tests start demo sandboxes on free ports
 
 DEMO_ENVIRONMENT = "sandbox"
 DEMO_JOB = "qondor-xero-sync"
@@ -28,112 +27,33 @@ STATUS_NAMES = {0: "Unprocessed", 1: "Processed", 2: "Failed", 3: "Paid"}
 # --- the sandbox as a background process ------------------------------------------------------
 
 
-class SandboxError(RuntimeError):
-    """The sandbox could not start or answer."""
+class Sandbox(SandboxProcess):
+    """The demo's `python -m sandbox serve` process: each start seeds a fresh database.
 
+    It runs in its own session, so Ctrl-C reaches the demo, which stops it (or, with `keep`,
+    leaves it running).
+    """
 
-@dataclass
-class Sandbox:
-    """A `python -m sandbox serve` process on 127.0.0.1 and its two admin APIs."""
-
-    qondor_port: int
-    xero_port: int
-    db_path: Path
-    log_path: Path
-    flags: list[str] = field(default_factory=list)
-    process: subprocess.Popen | None = None
-
-    @property
-    def qondor_url(self) -> str:
-        """Base URL of the sandbox's Qondor API."""
-        return f"http://127.0.0.1:{self.qondor_port}"
-
-    @property
-    def xero_url(self) -> str:
-        """Base URL (origin) of the sandbox's Xero API and identity server."""
-        return f"http://127.0.0.1:{self.xero_port}"
-
-    def start(self, scenario: str = "demo", timeout: float = 60.0) -> Sandbox:
-        """Start the server with a fresh database seeded with `scenario`; wait until both answer."""
-        for port in (self.qondor_port, self.xero_port):
-            if not port_is_free(port):
-                raise SandboxError(
-                    f"port {port} is already in use (another sandbox? `make sandbox` still "
-                    f"running?): stop whatever listens on it, e.g. `lsof -i :{port}`"
-                )
-        self.db_path.unlink(missing_ok=True)
-        command = [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "serve",
-            "--scenario",
-            scenario,
-            "--db",
-            str(self.db_path),
-            "--qondor-port",
-            str(self.qondor_port),
-            "--xero-port",
-            str(self.xero_port),
-            *self.flags,
-        ]
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        for base in (self.qondor_url, self.xero_url):
-            while True:
-                if self.process.poll() is not None:
-                    tail = _tail(self.log_path)
-                    raise SandboxError(f"the sandbox exited at start: {tail}")
-                try:
-                    self.admin(base, "GET", "health")
-                    break
-                except (OSError, SandboxError):
-                    if time.monotonic() > deadline:
-                        self.stop()
-                        raise SandboxError(
-                            f"the sandbox did not answer on {base} in {timeout:.0f} s"
-                        ) from None
-                    time.sleep(0.2)
-        return self
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def admin(self, base: str, method: str, path: str, body: Any = None) -> Any:
-        """Call `{base}/_sandbox/{path}` and return its JSON answer."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"{base}/_sandbox/{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"} if data else {},
+    def __init__(
+        self,
+        qondor_port: int,
+        xero_port: int,
+        db_path: Path,
+        log_path: Path,
+        flags: list[str] | None = None,
+    ) -> None:
+        super().__init__(
+            db_path, log_path, xero_port=xero_port, qondor_port=qondor_port, detach=True
         )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")[:300]
-            raise SandboxError(f"{method} {base}/_sandbox/{path}: {exc.code} {detail}") from None
-        return json.loads(raw) if raw.strip() else None
+        self.flags = list(flags or [])
 
-    def qondor_state(self) -> dict[str, Any]:
-        """Every stored Qondor object."""
-        return self.admin(self.qondor_url, "GET", "state")
-
-    def xero_state(self) -> dict[str, Any]:
-        """Every stored Xero object."""
-        return self.admin(self.xero_url, "GET", "state")
+    def start(
+        self, scenario: str = "demo", *, timeout: float = 60.0, fresh: bool = True
+    ) -> Sandbox:
+        """Start the server with a fresh database seeded with `scenario`; wait until both answer."""
+        self.args = ["--scenario", scenario, *self.flags]
+        super().start(timeout=timeout, fresh=fresh)
+        return self
 
     def take_requests(self) -> tuple[list[dict], list[dict]]:
         """The (Qondor, Xero) request logs since the last call, clearing them."""
@@ -155,24 +75,6 @@ class Sandbox:
         """Pay these Xero invoices in full, as a customer paying in Xero would."""
         body = {"invoices": [{"InvoiceID": i["InvoiceID"]} for i in invoices]}
         return self.admin(self.xero_url, "POST", "pay", body)
-
-
-def port_is_free(port: int) -> bool:
-    """Whether nothing listens on 127.0.0.1:`port`."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    """A port nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- Meltano --------------------------------------------------------------------------------
@@ -328,14 +230,6 @@ def _status(item: dict) -> str:
 
 def _row(values: list[Any], widths: list[int]) -> str:
     return "  ".join(str(v).ljust(w) for v, w in zip(values, widths, strict=False)).rstrip()
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    try:
-        text = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "(no output)"
-    return " | ".join(text[-lines:]) or "(no output)"
 
 
 def invoices_to_pay(

@@ -14,10 +14,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
+from sandbox.process import SandboxProcess, free_port, serve_flags
+
 OPENAPI_PATH = Path("/work/shared/reference/xero-openapi/xero_accounting.yaml")
 XERO_SPEC_SERVER = "https://api.xero.com/api.xro/2.0"
 
@@ -48,142 +45,41 @@ LIMIT_FLAGS = {
 }
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class SandboxError(RuntimeError):
-    """The sandbox did not start, or an admin call failed."""
-
-
-class SandboxServer:
+class SandboxServer(SandboxProcess):
     """A running `python -m sandbox serve` subprocess and helpers to drive its admin API.
 
     Attributes: `xero_url` (origin), `xero_api_url` (origin + /api.xro/2.0), `identity_url`
     (origin; the token endpoint is `{identity_url}/connect/token`), `qondor_url`, `db_path`,
-    `log_path`, `flags` (the settings it was started with).
+    `log_path`, `flags` (the settings it was started with), `http` (a requests session).
+    Lifecycle (`start`, `stop`, `log_tail`), `admin` and the `*_state` calls come from
+    sandbox.process.SandboxProcess.
     """
 
     def __init__(self, workdir: Path, **flags: Any) -> None:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.flags = {"scenario": "empty", **flags}
-        self.xero_port = int(self.flags.pop("xero_port", 0) or free_port())
-        self.qondor_port = int(self.flags.pop("qondor_port", 0) or free_port())
-        self.db_path = Path(self.flags.pop("db", None) or workdir / "sandbox.db")
-        self.log_path = workdir / "sandbox.log"
-        self.xero_url = f"http://127.0.0.1:{self.xero_port}"
-        self.xero_api_url = f"{self.xero_url}/api.xro/2.0"
+        super().__init__(
+            Path(self.flags.pop("db", None) or workdir / "sandbox.db"),
+            workdir / "sandbox.log",
+            xero_port=self.flags.pop("xero_port", None),
+            qondor_port=self.flags.pop("qondor_port", None),
+            args=serve_flags(self.flags),
+        )
         self.identity_url = self.xero_url
-        self.qondor_url = f"http://127.0.0.1:{self.qondor_port}"
-        self.process: subprocess.Popen | None = None
         self.http = requests.Session()
         self._token: str | None = None
 
-    # ---------------------------------------------------------------- lifecycle
-
-    def command(self) -> list[str]:
-        """The command line that starts this server."""
-        cmd = [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "serve",
-            "--xero-port",
-            str(self.xero_port),
-            "--qondor-port",
-            str(self.qondor_port),
-            "--db",
-            str(self.db_path),
-        ]
-        for name, value in self.flags.items():
-            flag = "--" + name.replace("_", "-")
-            if value is True:
-                cmd.append(flag)
-            elif value is not False and value is not None:
-                cmd += [flag, str(value)]
-        return cmd
-
-    def start(self, timeout: float = 60.0) -> SandboxServer:
-        """Start the server and wait until both APIs answer /_sandbox/health."""
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
-        log.close()
-        deadline = time.monotonic() + timeout
-        pending = [self.xero_url] + ([self.qondor_url] if self.has_qondor() else [])
-        while pending:
-            if self.process.poll() is not None:
-                raise SandboxError(
-                    f"sandbox exited with {self.process.returncode}:\n{self.log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                self.stop()
-                raise SandboxError(f"sandbox did not answer within {timeout} s:\n{self.log_tail()}")
-            try:
-                if self.http.get(f"{pending[0]}/_sandbox/health", timeout=2).ok:
-                    pending.pop(0)
-                    continue
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        return self
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    @staticmethod
-    def has_qondor() -> bool:
-        """Whether this checkout has the Qondor half of the sandbox."""
-        return (ROOT / "sandbox" / "qondor" / "app.py").exists()
-
-    def log_tail(self, lines: int = 30) -> str:
-        """The last lines the server printed."""
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
     # ---------------------------------------------------------------- admin API
-
-    def admin(self, base: str, method: str, path: str, body: Any = None) -> Any:
-        """Call `{base}/_sandbox/{path}`; its JSON answer, SandboxError on a non-2xx status."""
-        response = self.http.request(method, f"{base}/_sandbox/{path}", json=body, timeout=120)
-        if not response.ok:
-            raise SandboxError(
-                f"{method} {base}/_sandbox/{path}: {response.status_code} {response.text[:500]}"
-            )
-        return response.json() if response.content.strip() else None
 
     def reset(self, scenario: str = "empty", seed: int = 1, size: int | None = None) -> None:
         """Empty both APIs (data, request logs, faults, rate-limit counts) and seed a scenario."""
         body = {"scenario": scenario, "seed": seed, "size": size}
         self.admin(self.xero_url, "POST", "reset", body)
-        if self.has_qondor():
-            self.admin(self.qondor_url, "POST", "reset")
-            self.admin(self.qondor_url, "POST", "seed", body)
-            self.admin(self.qondor_url, "DELETE", "requests")
-            self.admin(self.qondor_url, "DELETE", "faults")
-
-    def xero_state(self) -> dict[str, Any]:
-        """Every stored Xero object: accounts, currencies, contacts, invoices, creditNotes, payments."""
-        return self.admin(self.xero_url, "GET", "state")
-
-    def qondor_state(self) -> dict[str, Any]:
-        """Every stored Qondor object."""
-        return self.admin(self.qondor_url, "GET", "state")
+        self.admin(self.qondor_url, "POST", "reset")
+        self.admin(self.qondor_url, "POST", "seed", body)
+        self.admin(self.qondor_url, "DELETE", "requests")
+        self.admin(self.qondor_url, "DELETE", "faults")
 
     def xero_requests(self, clear: bool = False) -> list[dict[str, Any]]:
         """The Xero request log (method, path, query, status, time, tenant), optionally clearing it."""
@@ -207,8 +103,7 @@ class SandboxServer:
     def clear_faults(self) -> None:
         """Remove every fault rule of both APIs."""
         self.admin(self.xero_url, "DELETE", "faults")
-        if self.has_qondor():
-            self.admin(self.qondor_url, "DELETE", "faults")
+        self.admin(self.qondor_url, "DELETE", "faults")
 
     def pay(self, invoices: list[str], date: str | None = None) -> list[dict[str, Any]]:
         """Pay Xero invoices (InvoiceIDs or InvoiceNumbers) in full into account 090; the payments."""
