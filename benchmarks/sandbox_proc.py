@@ -47,17 +47,10 @@ class Sandbox(SandboxProcess):
         super().start(timeout=timeout, fresh=fresh)
         return self
 
-    def call(
-        self,
-        api: str,
-        method: str,
-        path: str,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        timeout: float = 600.0,
-    ) -> Any:
-        """One JSON call to a half of the sandbox; the decoded answer (None when empty)."""
-        return call_json(method, self.origin(api) + path, body, headers, timeout)
+    def call(self, api: str, method: str, path: str, body: Any = None, **options: Any) -> Any:
+        """One JSON call to a half of the sandbox (options `headers`, `timeout`: 10 min unless
+        given, for states of 100,000 items); the decoded answer, None when empty."""
+        return call_json(method, self.origin(api) + path, body, **{"timeout": 600.0, **options})
 
     def state(self, api: str) -> dict[str, Any]:
         """Every stored object of one half."""
