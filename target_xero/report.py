@@ -15,8 +15,7 @@ _LOCK = threading.Lock()
 # (group, outcome) rows of the summary table, in print order.
 ROWS = (
     ("contacts", ("matched", "created", "updated", "failed")),
-    # Xero's upsert does not say whether it created or updated: "saved" is either.
-    ("invoices", ("saved", "unchanged", "failed")),
+    ("invoices", ("created", "updated", "unchanged", "failed")),
     ("credit_notes", ("created", "updated", "unchanged", "failed")),
     ("payments", ("created", "failed")),
     ("allocations", ("created", "failed")),

@@ -8,6 +8,7 @@ from typing import Any
 
 from singer_sdk.sinks import BatchSink
 
+from qondor_xero.compare import differences
 from qondor_xero.transform import (
     CARD_PAYMENT,
     CREDIT_NOTE,
@@ -34,6 +35,8 @@ BATCH_ITEMS = 500  # items per drain: contacts and payments for them are written
 WRITE_CHUNK = 50  # Xero's elements per write
 # Xero's words for an invoice it will not change (PAID, VOIDED, or with payments allocated).
 NOT_MODIFIABLE = ("not of valid status for modification", "cannot be edited", "allocated to it")
+# Xero's words when a create (PUT) names a number it already has ("Invoice # must be unique.").
+NUMBER_TAKEN = "# must be unique"
 
 
 def _date(value: Any) -> str:
@@ -52,6 +55,17 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
         k: _date(v) if k in ("invoiceDate", "dueDate") and v is not None else v
         for k, v in item.items()
     }
+
+
+def cancelled_in_xero(item: dict[str, Any], invoice: dict[str, Any]) -> str:
+    """Why an item fails whose Xero copy a person VOIDED or DELETED: not ours to revive."""
+    return failure_message(
+        [
+            f"{item_label(item)}: its copy in Xero ({invoice['InvoiceID']}) is "
+            f"{invoice.get('Status')} and was left as it is; issue it again under a new number "
+            "if it is still owed"
+        ]
+    )
 
 
 class XeroSink(BatchSink):
@@ -177,113 +191,150 @@ class InvoicesSink(XeroSink):
         run.acknowledge(outcomes + [outcome for outcome, _payment in written])
 
     def _upsert(self, chunk: list[tuple[dict, str]]) -> list[tuple[Outcome, dict[str, Any] | None]]:
-        """Save one chunk of invoices: each item's Outcome and the card payment it still needs."""
+        """Save one chunk of invoices: each item's Outcome and the card payment it still needs.
+
+        New numbers are created (PUT); a number Xero already has is compared with Xero's copy
+        and written (POST) only when something differs, so a rerun writes nothing twice.
+        """
         run = self.run
         payloads = [invoice_to_xero(item, run.mapping, contact) for item, contact in chunk]
         if run.dry_run:
-            return [
-                (self._plan(item, payload), None)
-                for (item, _c), payload in zip(chunk, payloads, strict=True)
-            ]
+            return self._plan(chunk, payloads)
         try:
-            results = run.xero.save_invoices(payloads)
+            results = run.xero.create_invoices(payloads)
         except XeroValidationError as exc:
             errors = exc.messages or [str(exc)]
             return [(Outcome(item, error=xero_refusal(item, errors)), None) for item, _ in chunk]
         written: dict[int, tuple[Outcome, dict[str, Any] | None]] = {}
-        final: list[int] = []
+        taken: dict[int, list[str]] = {}
         for n, ((item, _contact), result) in enumerate(zip(chunk, results, strict=True)):
             if result.ok and result.obj:
-                invoice = result.obj
-                run.remember_invoice(invoice)
-                run.report.add("invoices", "saved")
-                payment = None
-                if item.get("invoiceKind") == CARD_PAYMENT:
-                    account = run.mapping.card_payment_account or ""
-                    payment = card_payment(invoice, account, _date(item["invoiceDate"]))
-                paid_on = paid_day(invoice, _today())
-                written[n] = (Outcome(item, xero_id=invoice["InvoiceID"], paid_on=paid_on), payment)
-            elif any(phrase in e for e in result.errors for phrase in NOT_MODIFIABLE):
-                final.append(n)
+                written[n] = self._done(item, result.obj, "created")
+            elif any(NUMBER_TAKEN in e for e in result.errors):
+                taken[n] = result.errors
             else:
                 written[n] = (Outcome(item, error=xero_refusal(item, result.errors)), None)
-        if final:
-            written.update({n: (o, None) for n, o in self._already_final(chunk, final).items()})
+        if taken:
+            written.update(self._update_existing(chunk, payloads, taken))
         return [written[n] for n in sorted(written)]
 
-    def _plan(self, item: dict[str, Any], payload: dict[str, Any]) -> Outcome:
-        """Dry run: log the invoice that would be written."""
-        logger.info(
-            "plan: upsert invoice %s (%s, %s %s, %d lines) for contact %s%s",
-            payload["InvoiceNumber"],
-            payload["Status"],
-            payload["CurrencyCode"],
-            item.get("totalInclVat"),
-            len(payload["LineItems"]),
-            payload["Contact"]["ContactID"],
-            ", then pay it" if item.get("invoiceKind") == CARD_PAYMENT else "",
-        )
-        self.run.report.add("invoices", "saved")
-        # Credit notes of this dry run may credit it: as if it were in Xero.
-        self.run.remember_invoice(
-            {
-                "InvoiceNumber": payload["InvoiceNumber"],
-                "InvoiceID": "dry-run",
-                "Status": payload["Status"],
-                "AmountDue": item.get("totalInclVat"),
-                "CurrencyCode": payload["CurrencyCode"],
-                "DateString": payload.get("Date"),
-            }
-        )
-        if item.get("invoiceKind") == CARD_PAYMENT:
-            self.run.report.add("payments", "created")
-        return Outcome(item, xero_id="dry-run")
-
-    def _already_final(
-        self, chunk: list[tuple[dict, str]], indexes: list[int]
-    ) -> dict[int, Outcome]:
-        """Invoices Xero will not modify (PAID, VOIDED): already done; find their InvoiceIDs."""
-        numbers = {str(chunk[n][0]["invoiceNumber"]).strip(): n for n in indexes}
-        found: dict[str, dict[str, Any]] = {}
-        for invoice in self.run.xero.iter_invoices(
-            invoice_numbers=list(numbers), summary_only=True
-        ):
-            if invoice.get("Type", "ACCREC") == "ACCREC":
-                found.setdefault(invoice.get("InvoiceNumber"), invoice)
-        outcomes = {}
+    def _done(
+        self, item: dict[str, Any], invoice: dict[str, Any], how: str
+    ) -> tuple[Outcome, dict[str, Any] | None]:
+        """An invoice Xero holds for `item`: its Outcome and the card payment still due."""
         run = self.run
-        for number, n in numbers.items():
-            item = chunk[n][0]
-            invoice = found.get(number)
-            if invoice and invoice.get("Status") in ("VOIDED", "DELETED"):
-                # A person cancelled it in Xero: not ours to revive, nor to call transferred.
-                status = invoice.get("Status")
-                outcomes[n] = Outcome(
-                    item,
-                    error=failure_message(
-                        [
-                            f"{item_label(item)}: its copy in Xero ({invoice['InvoiceID']}) is "
-                            f"{status} and was left as it is; issue it again under a new number "
-                            "if it is still owed"
-                        ]
-                    ),
-                )
-            elif invoice:
-                run.remember_invoice(invoice)
-                run.report.add("invoices", "unchanged")
-                logger.info(
-                    "%s is %s in Xero: left as it is", item_label(item), invoice.get("Status")
-                )
-                paid_on = paid_day(invoice, _today())  # a person paid it: Paid in Qondor too
-                outcomes[n] = Outcome(item, xero_id=invoice["InvoiceID"], paid_on=paid_on)
+        run.remember_invoice(invoice)
+        run.report.add("invoices", how)
+        payment = None
+        if item.get("invoiceKind") == CARD_PAYMENT:
+            account = run.mapping.card_payment_account or ""
+            payment = card_payment(invoice, account, _date(item["invoiceDate"]))
+        paid_on = paid_day(invoice, _today())  # PAID already (by a person): Paid in Qondor too
+        return Outcome(item, xero_id=invoice["InvoiceID"], paid_on=paid_on), payment
+
+    def _held(self, numbers: list[str]) -> dict[str, dict[str, Any]]:
+        """Xero's copies of these invoice numbers, with their lines (a live one before DELETED)."""
+        held: dict[str, dict[str, Any]] = {}
+        for invoice in self.run.xero.iter_invoices(invoice_numbers=numbers):
+            number = invoice.get("InvoiceNumber") or ""
+            if invoice.get("Type", "ACCREC") == "ACCREC" and (
+                number not in held or held[number].get("Status") == "DELETED"
+            ):
+                held[number] = invoice
+        self.run.tick()
+        return held
+
+    def _update_existing(
+        self, chunk: list[tuple[dict, str]], payloads: list[dict[str, Any]], taken: dict[int, list]
+    ) -> dict[int, tuple[Outcome, dict[str, Any] | None]]:
+        """Items whose number Xero already has: leave identical copies, update the others."""
+        run = self.run
+        held = self._held([payloads[n]["InvoiceNumber"] for n in taken])
+        out: dict[int, tuple[Outcome, dict[str, Any] | None]] = {}
+        update: dict[int, list[str]] = {}
+        for n, errors in taken.items():
+            item, payload = chunk[n][0], payloads[n]
+            invoice = held.get(payload["InvoiceNumber"])
+            if invoice is None:
+                out[n] = (Outcome(item, error=xero_refusal(item, errors)), None)
+            elif invoice.get("Status") in ("VOIDED", "DELETED"):
+                out[n] = (Outcome(item, error=cancelled_in_xero(item, invoice)), None)
+            elif invoice.get("Status") == "PAID":
+                logger.info("%s is PAID in Xero: left as it is", item_label(item))
+                out[n] = self._done(item, invoice, "unchanged")
+            elif changed := differences(payload, invoice):
+                payload["InvoiceID"] = invoice["InvoiceID"]
+                update[n] = changed
             else:
-                outcomes[n] = Outcome(
-                    item,
-                    error=xero_refusal(
-                        item, [f"Invoice {number} not of valid status for modification"]
-                    ),
+                out[n] = self._done(item, invoice, "unchanged")
+        if not update:
+            return out
+        try:
+            results = run.xero.save_invoices([payloads[n] for n in update])
+        except XeroValidationError as exc:
+            results = [WriteResult(False, None, exc.messages or [str(exc)]) for _ in update]
+        for (n, changed), result in zip(update.items(), results, strict=True):
+            item = chunk[n][0]
+            invoice = held[payloads[n]["InvoiceNumber"]]
+            if result.ok and result.obj:
+                logger.info("%s updated in Xero: %s", item_label(item), ", ".join(changed))
+                out[n] = self._done(item, result.obj, "updated")
+            elif any(phrase in e for e in result.errors for phrase in NOT_MODIFIABLE):
+                logger.warning(
+                    "%s differs from its copy in Xero (%s), which Xero will not change (%s): "
+                    "left as it is",
+                    item_label(item),
+                    ", ".join(changed),
+                    invoice.get("Status"),
                 )
-        return outcomes
+                out[n] = self._done(item, invoice, "unchanged")
+            else:
+                out[n] = (Outcome(item, error=xero_refusal(item, result.errors)), None)
+        return out
+
+    def _plan(
+        self, chunk: list[tuple[dict, str]], payloads: list[dict[str, Any]]
+    ) -> list[tuple[Outcome, dict[str, Any] | None]]:
+        """Dry run: read Xero's copies and log what each invoice would become."""
+        run = self.run
+        held = self._held([p["InvoiceNumber"] for p in payloads])
+        planned: list[tuple[Outcome, dict[str, Any] | None]] = []
+        for (item, _contact), payload in zip(chunk, payloads, strict=True):
+            invoice = held.get(payload["InvoiceNumber"])
+            if invoice is not None and invoice.get("Status") in ("VOIDED", "DELETED"):
+                planned.append((Outcome(item, error=cancelled_in_xero(item, invoice)), None))
+                continue
+            changed = differences(payload, invoice) if invoice else None
+            how = "created" if invoice is None else "updated" if changed else "unchanged"
+            logger.info(
+                "plan: %s invoice %s (%s, %s %s, %d lines) for contact %s%s%s",
+                {"created": "create", "updated": "update", "unchanged": "leave"}[how],
+                payload["InvoiceNumber"],
+                payload["Status"],
+                payload["CurrencyCode"],
+                item.get("totalInclVat"),
+                len(payload["LineItems"]),
+                payload["Contact"]["ContactID"],
+                f", changing {', '.join(changed)}" if changed else "",
+                ", then pay it" if item.get("invoiceKind") == CARD_PAYMENT else "",
+            )
+            run.report.add("invoices", how)
+            # Credit notes of this dry run may credit it: as if it were in Xero.
+            run.remember_invoice(
+                invoice
+                or {
+                    "InvoiceNumber": payload["InvoiceNumber"],
+                    "InvoiceID": "dry-run",
+                    "Status": payload["Status"],
+                    "AmountDue": item.get("totalInclVat"),
+                    "CurrencyCode": payload["CurrencyCode"],
+                    "DateString": payload.get("Date"),
+                }
+            )
+            if item.get("invoiceKind") == CARD_PAYMENT:
+                run.report.add("payments", "created")
+            planned.append((Outcome(item, xero_id="dry-run"), None))
+        return planned
 
     def _pay(self, written: list[tuple[Outcome, dict[str, Any] | None]]) -> None:
         """Pay the batch's card-payment invoices together (PUT /Payments, ≤ 50 per call)."""
@@ -379,57 +430,99 @@ class CreditNotesSink(XeroSink):
         return found
 
     def _upsert(self, chunk: list[tuple[dict, str]]) -> list[Outcome]:
-        """Save one chunk of credit notes (new or still DRAFT), then allocate."""
+        """Save one chunk of credit notes, then allocate.
+
+        New numbers are created (PUT); one Xero already has is left as it is when identical or
+        no longer a draft, and updated (POST by CreditNoteID) otherwise.
+        """
         run = self.run
         payloads = [credit_note_to_xero(item, run.mapping, contact) for item, contact in chunk]
-        existing = self._existing([p["CreditNoteNumber"] for p in payloads])
+        if run.dry_run:
+            return self._plan(chunk, payloads)
+        try:
+            results = run.xero.create_credit_notes(payloads)
+        except XeroValidationError as exc:
+            results = [WriteResult(False, None, exc.messages or [str(exc)], p) for p in payloads]
         outcomes: dict[int, Outcome] = {}
         notes: dict[int, dict[str, Any]] = {}
+        taken: dict[int, list[str]] = {}
+        for n, ((item, _c), result) in enumerate(zip(chunk, results, strict=True)):
+            if result.ok and result.obj:
+                run.report.add("credit_notes", "created")
+                notes[n] = result.obj
+                outcomes[n] = Outcome(item, xero_id=result.obj["CreditNoteID"])
+            elif any(NUMBER_TAKEN in e for e in result.errors):
+                taken[n] = result.errors
+            else:
+                outcomes[n] = Outcome(item, error=xero_refusal(item, result.errors))
+        if taken:
+            self._update_existing(chunk, payloads, taken, outcomes, notes)
+        self._allocate(chunk, notes)
+        return [outcomes[n] for n in sorted(outcomes)]
+
+    def _update_existing(
+        self,
+        chunk: list[tuple[dict, str]],
+        payloads: list[dict[str, Any]],
+        taken: dict[int, list[str]],
+        outcomes: dict[int, Outcome],
+        notes: dict[int, dict[str, Any]],
+    ) -> None:
+        """Credit notes whose number Xero already has: update only drafts that differ."""
+        run = self.run
+        existing = self._existing([payloads[n]["CreditNoteNumber"] for n in taken])
         send: list[int] = []
-        for n, ((item, _c), payload) in enumerate(zip(chunk, payloads, strict=True)):
+        for n, errors in taken.items():
+            item, payload = chunk[n][0], payloads[n]
             old = existing.get(payload["CreditNoteNumber"])
-            if old and old.get("Status") not in ("DRAFT", "SUBMITTED"):
+            if old is None:
+                outcomes[n] = Outcome(item, error=xero_refusal(item, errors))
+            elif old.get("Status") not in ("DRAFT", "SUBMITTED") or not differences(payload, old):
                 run.report.add("credit_notes", "unchanged")
                 notes[n] = old
                 outcomes[n] = Outcome(item, xero_id=old["CreditNoteID"])
-                continue
-            if old:
+            else:
                 payload["CreditNoteID"] = old["CreditNoteID"]
-            send.append(n)
-        if run.dry_run:
-            for n in send:
-                item, payload = chunk[n][0], payloads[n]
-                verb = "update" if "CreditNoteID" in payload else "create"
-                logger.info(
-                    "plan: %s credit note %s (%s %s) crediting %s",
-                    verb,
-                    payload["CreditNoteNumber"],
-                    payload["CurrencyCode"],
-                    item.get("totalInclVat"),
-                    item.get("creditedInvoiceNumber") or "no invoice",
-                )
-                run.report.add("credit_notes", "updated" if verb == "update" else "created")
-                outcomes[n] = Outcome(item, xero_id="dry-run")
-            return [outcomes[n] for n in sorted(outcomes)]
-        if send:
-            try:
-                results = run.xero.save_credit_notes([payloads[n] for n in send])
-            except XeroValidationError as exc:
-                results = [
-                    WriteResult(False, None, exc.messages or [str(exc)], payloads[n]) for n in send
-                ]
-            for n, result in zip(send, results, strict=True):
-                item = chunk[n][0]
-                if result.ok and result.obj:
-                    notes[n] = result.obj
-                    run.report.add(
-                        "credit_notes", "updated" if "CreditNoteID" in payloads[n] else "created"
-                    )
-                    outcomes[n] = Outcome(item, xero_id=result.obj["CreditNoteID"])
-                else:
-                    outcomes[n] = Outcome(item, error=xero_refusal(item, result.errors))
-        self._allocate(chunk, notes)
-        return [outcomes[n] for n in sorted(outcomes)]
+                send.append(n)
+        if not send:
+            return
+        try:
+            results = run.xero.save_credit_notes([payloads[n] for n in send])
+        except XeroValidationError as exc:
+            results = [WriteResult(False, None, exc.messages or [str(exc)]) for _ in send]
+        for n, result in zip(send, results, strict=True):
+            item = chunk[n][0]
+            if result.ok and result.obj:
+                run.report.add("credit_notes", "updated")
+                notes[n] = result.obj
+                outcomes[n] = Outcome(item, xero_id=result.obj["CreditNoteID"])
+            else:
+                outcomes[n] = Outcome(item, error=xero_refusal(item, result.errors))
+
+    def _plan(self, chunk: list[tuple[dict, str]], payloads: list[dict[str, Any]]) -> list[Outcome]:
+        """Dry run: read Xero's copies and log what each credit note would become."""
+        run = self.run
+        existing = self._existing([p["CreditNoteNumber"] for p in payloads])
+        planned = []
+        for (item, _c), payload in zip(chunk, payloads, strict=True):
+            old = existing.get(payload["CreditNoteNumber"])
+            if old is None:
+                how = "created"
+            elif old.get("Status") in ("DRAFT", "SUBMITTED") and differences(payload, old):
+                how = "updated"
+            else:
+                how = "unchanged"
+            logger.info(
+                "plan: %s credit note %s (%s %s) crediting %s",
+                {"created": "create", "updated": "update", "unchanged": "leave"}[how],
+                payload["CreditNoteNumber"],
+                payload["CurrencyCode"],
+                item.get("totalInclVat"),
+                item.get("creditedInvoiceNumber") or "no invoice",
+            )
+            run.report.add("credit_notes", how)
+            planned.append(Outcome(item, xero_id="dry-run"))
+        return planned
 
     def _allocate(self, chunk: list[tuple[dict, str]], notes: dict[int, dict[str, Any]]) -> None:
         """Allocate each credit note to the invoice it credits when that has an amount due."""

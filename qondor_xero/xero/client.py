@@ -300,6 +300,14 @@ class XeroClient:
         """Create or update invoices (POST; by InvoiceID or InvoiceNumber), one result each."""
         return self._write("POST", "/Invoices", "Invoices", invoices, "invoices")
 
+    def create_invoices(self, invoices: list[dict]) -> list[WriteResult]:
+        """Create invoices only (PUT): a number already in Xero is refused, never overwritten."""
+        return self._write("PUT", "/Invoices", "Invoices", invoices, "invoices")
+
+    def create_credit_notes(self, credit_notes: list[dict]) -> list[WriteResult]:
+        """Create credit notes only (PUT): a number already in Xero is refused."""
+        return self._write("PUT", "/CreditNotes", "CreditNotes", credit_notes, "credit notes")
+
     def save_credit_notes(self, credit_notes: list[dict]) -> list[WriteResult]:
         """Create or update credit notes (POST), one result each."""
         return self._write("POST", "/CreditNotes", "CreditNotes", credit_notes, "credit notes")

@@ -78,9 +78,7 @@ def test_target_killed_at_five_points_then_rerun_balances_the_books(sandbox, tmp
     assert not books.processed and not books.failed
 
     # 2. Three of the nine invoice writes done.
-    killed_run(
-        sandbox, tmp_path / "2", first, lambda: calls(xero(), "POST", f"{API}/Invoices") >= 3
-    )
+    killed_run(sandbox, tmp_path / "2", first, lambda: calls(xero(), "PUT", f"{API}/Invoices") >= 3)
     books = check_books(sandbox, ids, unprocessed_ok=True)
     assert not books.processed and not books.failed
 

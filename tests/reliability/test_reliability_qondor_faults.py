@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from reliability_books import (
     SMALL_CARD_PAYMENTS,
     SMALL_FAILED,
@@ -48,11 +47,6 @@ def test_qondor_429s_and_503s_are_retried_and_nothing_is_lost(sandbox, tmp_path)
     assert check_books(sandbox, SMALL_IDS).processed == books.processed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target_xero/sinks.py InvoicesSink._upsert POSTs /Invoices again for items already "
-    "identical in Xero (second write on rerun); see docs/reliability.md",
-)
 def test_set_as_processed_failing_after_xero_succeeded_is_acknowledged_on_rerun(sandbox, tmp_path):
     sandbox.reset("demo")
     sandbox.qondor_fault({"method": "PUT", "path": f"{INVOICING}/SetAsProcessed", "status": 500})
@@ -73,15 +67,24 @@ def test_set_as_processed_failing_after_xero_succeeded_is_acknowledged_on_rerun(
 
     sandbox.clear_faults()
     sandbox.advance_clock(600)  # past the idempotency window: a second write would be real
+    before = {i["InvoiceID"]: i for i in sandbox.xero_state()["invoices"]}
     sandbox.xero_requests(clear=True)
     rerun = small_sync(sandbox, tmp_path / "rerun")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     books = check_books(sandbox, SMALL_IDS)
     assert written <= set(books.processed)
     assert len(books.payments_of(SMALL_CARD_PAYMENTS)) == 3
+    # Xero's copies were not written again: same objects, same UpdatedDateUTC.
+    assert {i["InvoiceID"]: i for i in sandbox.xero_state()["invoices"]} == before
     log = sandbox.xero_requests()
     assert count_calls(log, "PUT", f"{API}/Payments") == 0
     assert count_calls(log, "POST", f"{API}/Invoices") == 0, "the rerun wrote the invoices again"
+    # The only invoice write is the create attempt Xero refused because each number exists.
+    creates = [r for r in log if r["method"] == "PUT" and r["path"] == f"{API}/Invoices"]
+    assert creates and all(r["status"] in (200, 400) for r in creates)
+    invoices = rerun.summary["invoices"]
+    assert invoices["created"] == invoices["updated"] == 0
+    assert invoices["unchanged"] == len(written)
 
 
 def test_item_edited_between_runs_updates_its_xero_invoice(sandbox, tmp_path):
@@ -108,6 +111,7 @@ def test_item_edited_between_runs_updates_its_xero_invoice(sandbox, tmp_path):
     sandbox.advance_clock(600)
     rerun = small_sync(sandbox, tmp_path / "rerun")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert rerun.summary["invoices"]["updated"] == 1  # 100202; the others are unchanged
     books = check_books(sandbox, SMALL_IDS)
     new = books.invoice("100202")
     assert new["InvoiceID"] == old["InvoiceID"] == books.processed[5002]

@@ -68,7 +68,7 @@ def test_no_secret_in_anything_a_debug_run_emits(sandbox, tmp_path):
     check_books(sandbox, SMALL_IDS)
 
     sandbox.reset("demo")
-    sandbox.xero_fault({"method": "POST", "path": f"{API}/Invoices", "status": 500})
+    sandbox.xero_fault({"method": "PUT", "path": f"{API}/Invoices", "status": 500})
     sandbox.advance_clock(3600)  # the stored access token has expired: a refresh happens
     _, failed_rc, failed_emitted, failed_stderr = run_debug_pipeline(
         sandbox, tmp_path / "failing", mapping, **flow

@@ -58,9 +58,9 @@ def test_500_and_503_bursts_are_retried_without_duplicates(sandbox, tmp_path):
     sandbox.xero_fault(
         [
             {"method": "POST", "path": f"{API}/Contacts", "status": 500, "count": 2},
-            {"method": "POST", "path": f"{API}/Invoices", "status": 503, "count": 2},
+            {"method": "PUT", "path": f"{API}/Invoices", "status": 503, "count": 2},
             {"method": "PUT", "path": f"{API}/Payments", "status": 503, "count": 1},
-            {"method": "POST", "path": f"{API}/CreditNotes", "status": 500, "count": 1},
+            {"method": "PUT", "path": f"{API}/CreditNotes", "status": 500, "count": 1},
         ]
     )
     _run, log = ride_out(sandbox, tmp_path)
@@ -69,9 +69,9 @@ def test_500_and_503_bursts_are_retried_without_duplicates(sandbox, tmp_path):
 
 def test_a_ten_second_response_is_waited_for_not_repeated(sandbox, tmp_path):
     sandbox.reset("demo")
-    sandbox.xero_fault({"method": "POST", "path": f"{API}/Invoices", "delay": 10, "count": 1})
+    sandbox.xero_fault({"method": "PUT", "path": f"{API}/Invoices", "delay": 10, "count": 1})
     started = time.monotonic()
     _run, log = ride_out(sandbox, tmp_path)
     assert time.monotonic() - started >= 10
-    invoice_writes = [r for r in log if r["method"] == "POST" and r["path"] == f"{API}/Invoices"]
+    invoice_writes = [r for r in log if r["method"] == "PUT" and r["path"] == f"{API}/Invoices"]
     assert len(invoice_writes) == 1 and invoice_writes[0]["duration_ms"] >= 10_000
