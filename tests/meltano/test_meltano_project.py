@@ -107,7 +107,10 @@ def test_qondor_xero_sync_end_to_end_then_the_scheduled_run_marks_paid_invoices(
     assert unpaid, "the demo should leave an AUTHORISED invoice unpaid"
     box.pay([docs[items[unpaid[0]]["externalReference"]]])
 
+    box.take_requests()
     project.ok("--environment", "sandbox", "schedule", "run", SCHEDULE, env=env)
+    api = [(r["method"], r["path"]) for r in box.take_requests()[1] if "/api.xro/" in r["path"]]
+    assert api == [("GET", "/api.xro/2.0/Invoices")], api  # a quiet 5-minute run: one Xero call
 
     after = {i["id"]: i for i in box.qondor_state()["invoices"]}
     newly_paid = [i for i in before if status(after[i]) == "Paid" and status(items[i]) != "Paid"]
