@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,23 +157,71 @@ def phone_print(contact: dict[str, Any]) -> int:
 
 
 def slim_contact(contact: dict[str, Any]) -> dict[str, Any]:
-    """What matching and change detection need, with address and phone as fingerprints.
-
-    A large organisation's contacts are all kept for a run, so each must be small.
-    """
+    """What matching and change detection need, with address and phone as fingerprints."""
     slim = {k: contact[k] for k in _KEPT if contact.get(k) is not None}
     slim["_address"] = address_print(contact)
     slim["_phone"] = phone_print(contact)
     return slim
 
 
-class ContactIndex:
-    """Xero contacts by tax key, email, ContactNumber and name; the first one seen wins."""
+_SEP = "\x1f"  # joins a contact's kept fields into one string (Xero text never holds it)
+_DETAILS = _KEPT[1:]  # what is packed; the ContactID is the key
+
+
+def pack_contact(contact: dict[str, Any]) -> str | tuple[Any, ...]:
+    """A slim contact as one string: its kept fields, then the address and phone fingerprints.
+
+    A large organisation's contacts are all kept for a run: one string costs a fraction of a dict
+    of strings. Empty and missing fields are alike, as they are to `contact_update`.
+    """
+    fields = [str(contact.get(k) or "") for k in _DETAILS]
+    fields += [str(address_print(contact)), str(phone_print(contact))]
+    if any(_SEP in f for f in fields):
+        return tuple(fields)  # cannot be joined: kept as it is
+    return _SEP.join(fields)
+
+
+def unpack_contact(contact_id: str, packed: str | tuple[Any, ...]) -> dict[str, Any]:
+    """The slim contact (`slim_contact`'s shape) that `pack_contact` packed."""
+    fields = packed.split(_SEP) if isinstance(packed, str) else list(packed)
+    slim: dict[str, Any] = {"ContactID": contact_id}
+    slim.update((k, v) for k, v in zip(_DETAILS, fields, strict=False) if v)
+    slim["_address"] = int(fields[-2])
+    slim["_phone"] = int(fields[-1])
+    return slim
+
+
+class PackedContacts(Mapping[str, dict[str, Any]]):
+    """ContactID → slim contact, stored packed and unpacked on reading."""
 
     def __init__(self) -> None:
-        self.by_id: dict[str, dict[str, Any]] = {}
+        self.packed: dict[str, str | tuple[Any, ...]] = {}
+
+    def __getitem__(self, contact_id: str) -> dict[str, Any]:
+        return unpack_contact(contact_id, self.packed[contact_id])
+
+    def __contains__(self, contact_id: object) -> bool:
+        return contact_id in self.packed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.packed)
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+
+class ContactIndex:
+    """Xero contacts by tax key, email, ContactNumber and name; the first one seen wins.
+
+    The maps hold only ContactIDs (one string object per contact, shared); a contact's details
+    are one packed string, unpacked for the few that match.
+    """
+
+    def __init__(self) -> None:
+        self.by_id = PackedContacts()
         self._by: dict[str, dict[str, str]] = {"email": {}, "contact_number": {}}
-        self._by_tax: dict[str, list[tuple[str | None, str]]] = {}
+        # tax key → (country, ContactID, country, ContactID, ...) in the order seen
+        self._by_tax: dict[str, tuple[str | None, ...]] = {}
         self._names: dict[str, str] = {}
 
     def __len__(self) -> int:
@@ -183,40 +232,49 @@ class ContactIndex:
         contact_id = contact.get("ContactID")
         if not contact_id or contact.get("ContactStatus", "ACTIVE") != "ACTIVE":
             return
-        old = self.by_id.get(contact_id)
-        old_name = name_key(old.get("Name")) if old is not None else None
-        renamed = old_name and old_name != name_key(contact.get("Name"))
-        if renamed and self._names.get(old_name) == contact_id:
-            del self._names[old_name]
-        self.by_id[contact_id] = slim_contact(contact)
-        tax = tax_key(contact.get("TaxNumber"))
+        packed = self.by_id.packed
+        name = name_key(contact.get("Name"))
+        old = packed.get(contact_id)
+        if old is not None:
+            old_name = name_key(unpack_contact(contact_id, old).get("Name"))
+            if old_name and old_name != name and self._names.get(old_name) == contact_id:
+                del self._names[old_name]
+        packed[contact_id] = pack_contact(contact)
+        tax_number = contact.get("TaxNumber")
+        tax = tax_key(tax_number)
         if tax:
-            self._by_tax.setdefault(tax, []).append(
-                (tax_country(contact.get("TaxNumber")), contact_id)
-            )
+            country = tax_country(tax_number)
+            entry = (sys.intern(country) if country else None, contact_id)
+            self._by_tax[tax] = self._by_tax.get(tax, ()) + entry
         for field, key in (
             ("email", email_key(contact.get("EmailAddress"))),
             ("contact_number", our_contact_number(contact.get("ContactNumber"))),
         ):
             if key:
                 self._by[field].setdefault(key, contact_id)
-        self._names.setdefault(name_key(contact.get("Name")), contact_id)
+        self._names.setdefault(name, contact_id)
+
+    def forget(self, contact_id: str) -> None:
+        """Drop a contact's details (a placeholder replaced by the created contact)."""
+        self.by_id.packed.pop(contact_id, None)
 
     def match(self, keys: ContactKeys, order: Iterable[str]) -> tuple[dict[str, Any], str] | None:
         """Return (contact, rule) for the first rule in `order` that finds one, else None."""
+        packed = self.by_id.packed
         for field, key in keys.conditions(order):
             if field == "tax_number":
+                found = self._by_tax.get(key, ())
                 contact_id = next(
                     (
                         cid
-                        for country, cid in self._by_tax.get(key, ())
-                        if countries_agree(country, keys.country) and cid in self.by_id
+                        for country, cid in zip(found[::2], found[1::2], strict=True)
+                        if countries_agree(country, keys.country) and cid in packed
                     ),
                     None,
                 )
             else:
                 contact_id = self._by[field].get(key)
-            if contact_id and contact_id in self.by_id:
+            if contact_id and contact_id in packed:
                 return self.by_id[contact_id], field
         return None
 

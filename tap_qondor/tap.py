@@ -101,6 +101,8 @@ class TapQondor(Tap):
             self.read_qondor()
             super().sync_all()
         finally:
+            if "queue" in self.__dict__:
+                self.queue.close()
             if "client" in self.__dict__:
                 self.client.close()
 
@@ -108,7 +110,7 @@ class TapQondor(Tap):
         """Read the queue (and customers, when selected) before any output, so a fault stops cleanly."""
         selected = {name for name, stream in self.streams.items() if stream.selected}
         if selected:
-            _ = self.queue.items
+            self.queue.read()
         if "customers" in selected:
             _ = self.queue.customers
 

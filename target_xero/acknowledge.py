@@ -16,6 +16,7 @@ from target_xero.report import Report
 logger = logging.getLogger("target-xero")
 
 QUEUE_SIZE = 2000  # outcomes waiting for Qondor; a full queue makes the writer wait
+ITEM_FIELDS = ("id", "invoiceNumber", "invoiceKind", "invoiceType")  # for the call and item_label
 
 
 @dataclass
@@ -58,9 +59,15 @@ class Acknowledger:
         self._thread.start()
 
     def submit(self, outcome: Outcome) -> None:
-        """Queue one outcome; raises the worker's systemic fault if it had one."""
+        """Queue one outcome; raises the worker's systemic fault if it had one.
+
+        Only what the call and its log lines need of the item is queued, not the whole record.
+        """
         self.raise_error()
-        self._queue.put(outcome)
+        item = {k: outcome.item[k] for k in ITEM_FIELDS if k in outcome.item}
+        self._queue.put(
+            Outcome(item, outcome.xero_id, outcome.error, outcome.paid_on, outcome.paid_only)
+        )
 
     def close(self) -> BaseException | None:
         """Wait until every queued outcome is sent; the systemic fault that stopped it, if any."""

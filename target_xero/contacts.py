@@ -261,7 +261,7 @@ class ContactResolver:
         self.contact_ids[create.key] = obj["ContactID"]
         self.report.add("contacts", "created")
         real_ids[create.pending_id] = obj["ContactID"]
-        self.index.by_id.pop(create.pending_id, None)
+        self.index.forget(create.pending_id)
         self.index.add(obj)
 
     def _failed(self, key: str, name: str, errors: list[str]) -> None:

@@ -93,7 +93,8 @@ class SyncRun:
         self.acknowledge_items = bool(config.get("acknowledge", True)) and not self.dry_run
         self.mapping: Mapping = load_mapping(config["mapping_file"])
         self.report = Report(dry_run=self.dry_run)
-        self.customers: dict[int, dict[str, Any]] = {}
+        # Customer id → its fields; once contacts are resolved, a tuple of CHECKED_FIELDS' values.
+        self.customers: dict[int, dict[str, Any] | tuple] = {}
         # InvoiceNumber → (InvoiceID, Status, AmountDue, CurrencyCode, day): what Xero holds.
         self.invoices_seen: dict[str, tuple] = {}
         # InvoiceNumber → why it failed in this run (credit notes that cancel it fail too).
@@ -227,7 +228,12 @@ class SyncRun:
         """The full customer record of an item, else the short one embedded in it."""
         customer_id = item.get("customerId") or (item.get("customer") or {}).get("id")
         if customer_id is not None and int(customer_id) in self.customers:
-            return self.customers[int(customer_id)]
+            customer = self.customers[int(customer_id)]
+            if isinstance(customer, tuple):  # kept short once its contact was resolved
+                return {
+                    k: v for k, v in zip(CHECKED_FIELDS, customer, strict=True) if v is not None
+                }
+            return customer
         return item.get("customer")
 
     def wanted_contact(self, item: dict[str, Any]) -> WantedContact | None:
@@ -273,7 +279,7 @@ class SyncRun:
         self._contacts_prepared = True
         wanted = [w for c in self.customers.values() if (w := self._wanted_customer(c))]
         for customer_id, customer in self.customers.items():
-            self.customers[customer_id] = {k: customer[k] for k in CHECKED_FIELDS if k in customer}
+            self.customers[customer_id] = tuple(customer.get(k) for k in CHECKED_FIELDS)
         return wanted
 
     def remember_invoice(self, invoice: dict[str, Any]) -> None:
@@ -281,10 +287,10 @@ class SyncRun:
         due = invoice.get("AmountDue")
         self.invoices_seen[invoice.get("InvoiceNumber") or ""] = (
             invoice.get("InvoiceID"),
-            invoice.get("Status"),
+            _interned(invoice.get("Status")),
             float(due) if due is not None else None,
-            invoice.get("CurrencyCode"),
-            xero_day(invoice),
+            _interned(invoice.get("CurrencyCode")),
+            sys.intern(xero_day(invoice)),  # few distinct days: one string each
         )
 
     def seen_invoice(self, number: str) -> dict[str, Any] | None:
@@ -395,6 +401,11 @@ def stop_message(exc: BaseException) -> str:
 def _one_line(exc: BaseException) -> str:
     """An exception's message on one line."""
     return " ".join(str(exc).split())
+
+
+def _interned(value: Any) -> Any:
+    """The one shared copy of a short, often repeated string (a status, a currency)."""
+    return sys.intern(value) if isinstance(value, str) else value
 
 
 def xero_day(invoice: dict[str, Any]) -> str:

@@ -9,13 +9,14 @@ import collections
 import email.utils
 import ipaddress
 import logging
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -32,11 +33,13 @@ from .errors import (
     QondorServerError,
     QondorValidationError,
 )
+from .jsonstream import NotAJsonArray, iter_json_array
 
 log = logging.getLogger("qondor_xero.qondor")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 LOOPBACK_NAMES = frozenset({"localhost"})
+SPOOL_IN_MEMORY = 8 << 20  # a larger queue answer is spooled to disk
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,25 @@ class QondorClient:
 
     def get_unprocessed_invoices(self) -> list[dict]:
         """Every item in the processing queue (contract invoice objects)."""
-        return self._request("GET", contract.UNPROCESSED_INVOICES) or []
+        return [item for item, _text in self.iter_unprocessed_invoices()]
+
+    def iter_unprocessed_invoices(self) -> Iterator[tuple[dict, str]]:
+        """Each item in the processing queue with its JSON text, parsed one at a time.
+
+        The queue is one unpaged answer: it is downloaded to a spooled temporary file (on disk
+        when large) and read element by element, so a large queue is never whole in memory.
+        """
+        what = f"GET {contract.UNPROCESSED_INVOICES}"
+        with self._request("GET", contract.UNPROCESSED_INVOICES, spool=True) as body:
+            try:
+                for item, text in iter_json_array(body):
+                    if not isinstance(item, dict):
+                        raise NotAJsonArray("an element is not an object")
+                    yield item, text
+            except NotAJsonArray as exc:
+                raise QondorServerError(
+                    f"{what}: the answer is not a JSON array of invoices ({exc})", call=what
+                ) from None
 
     def get_invoice(self, invoice_id: int) -> dict:
         """One invoice by id; `QondorNotFound` when there is none."""
@@ -258,8 +279,12 @@ class QondorClient:
         path_args: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
+        spool: bool = False,
     ) -> Any:
-        """Send one call with pacing and retries; return the parsed JSON body (None when empty)."""
+        """Send one call with pacing and retries; return the parsed JSON body (None when empty).
+
+        With `spool`, a successful body is returned unparsed, as a binary file at its start.
+        """
         path = template.format(**{k: quote(str(v), safe="") for k, v in (path_args or {}).items()})
         call = f"{method} {template}"
         what = f"{method} {path}"
@@ -272,8 +297,12 @@ class QondorClient:
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method, url, params=params, json=json, timeout=self.timeout
+                    method, url, params=params, json=json, timeout=self.timeout, stream=spool
                 )
+                if spool and response.status_code < 400:
+                    body = _spooled(response)
+                elif spool:
+                    _ = response.content  # an error's body is read now, for its message
             except requests.RequestException as exc:
                 reason = self._redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
                 log.debug("%s failed (attempt %d): %s", what, attempt, reason)
@@ -288,7 +317,7 @@ class QondorClient:
             status = response.status_code
             log.debug("%s -> %d in %.0f ms (attempt %d)", what, status, elapsed, attempt)
             if status < 400:
-                return _json_or_none(response)
+                return body if spool else _json_or_none(response)
             if status in RETRY_STATUSES:
                 wait = _retry_after(response)
                 if status == 429 and wait is not None and wait > self.max_retry_after:
@@ -427,6 +456,19 @@ def _retry_after(response: requests.Response) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _spooled(response: requests.Response) -> IO[bytes]:
+    """The whole body in a temporary file (in memory while small), positioned at its start."""
+    body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (returned)
+    try:
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            body.write(chunk)
+    except BaseException:
+        body.close()
+        raise
+    body.seek(0)
+    return body
 
 
 def _json_or_none(response: requests.Response) -> Any:
