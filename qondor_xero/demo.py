@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -247,6 +248,29 @@ def invoices_to_pay(
     return sorted(due, key=lambda i: str(i.get("InvoiceNumber")))[:count]
 
 
+SUMMARY_EVENT = '{"event": "target-xero summary"'
+SUMMARY_GROUPS = (
+    ("invoices", "invoices"),
+    ("credit_notes", "credit notes"),
+    ("payments", "card payments"),
+    ("allocations", "allocations"),
+)
+
+
+def target_summary(log_text: str) -> str | None:
+    """target-xero's last summary in a Meltano log, as one line of non-zero counts."""
+    lines = [line for line in log_text.splitlines() if SUMMARY_EVENT in line]
+    if not lines:
+        return None
+    summary = json.loads(lines[-1][lines[-1].index(SUMMARY_EVENT) :])
+    parts = []
+    for key, name in SUMMARY_GROUPS:
+        counts = summary.get(key) or {}
+        shown = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
+        parts.append(f"{name} {shown}" if shown else f"no {name}")
+    return "; ".join(parts)
+
+
 READING_GUIDE = """\
 How to read it:
   - `qondor-xero validate` foretold the Failed items (an unmapped article, a currency Xero does
@@ -255,6 +279,9 @@ How to read it:
     Xero id, or Failed with the reason above. An item whose Xero invoice is already PAID (a card
     payment, paid at once; an invoice someone had paid in Xero; one fully cancelled by a credit
     note in the same run) is marked Paid straight away.
+  - Two items were in Xero before sync 1, as after a crash: 100239 with an older version of
+    its lines, so it was updated (not duplicated), and 100240 already PAID, so it was left as
+    it is and marked Paid. A number Xero already holds is only written when something differs.
   - Between the syncs a customer paid invoices in Xero; sync 2 marks them Paid in Qondor and
     writes nothing to Xero: the queue is empty, so nothing is created twice.
   - Credit notes stay Processed in Qondor; in Xero they are PAID once fully allocated to the
@@ -340,6 +367,8 @@ def _run_demo(
         calls = count_calls(*sandbox.take_requests())
         after = sandbox.qondor_state()
         _say(f"     done in {seconds:.0f} s")
+        if summary := target_summary(log_path.read_text(errors="replace")):
+            _say(f"     target-xero: {summary}")
         return 0, calls, after
 
     code, calls_1, after_1 = sync("3/6", "first")

@@ -1,6 +1,14 @@
 """The demo's before/after report, from sandbox states (pure functions)."""
 
-from qondor_xero.demo import count_calls, format_report, invoices_to_pay, item_rows
+import json
+
+from qondor_xero.demo import (
+    count_calls,
+    format_report,
+    invoices_to_pay,
+    item_rows,
+    target_summary,
+)
 
 BEFORE = {
     "invoices": [
@@ -66,3 +74,26 @@ def test_report_lists_failures_with_reasons_and_calls_per_side():
 
 def test_only_authorised_invoices_with_an_amount_due_are_paid():
     assert [i["InvoiceNumber"] for i in invoices_to_pay(XERO)] == ["100"]
+
+
+def test_target_summary_is_the_last_run_s_non_zero_counts():
+    first = {"invoices": {"created": 9, "updated": 0}, "payments": {"created": 0, "failed": 0}}
+    last = {
+        "invoices": {"created": 30, "updated": 1, "unchanged": 1, "failed": 5},
+        "credit_notes": {"created": 5, "updated": 0, "unchanged": 0, "failed": 1},
+        "payments": {"created": 4, "failed": 0},
+        "allocations": {"created": 0, "failed": 0},
+    }
+    log = "\n".join(
+        [
+            "$ meltano run qondor-xero-sync",
+            f"2026-11-27T07:25:42Z [info     ] target-xero  {json.dumps({'event': 'target-xero summary', **first})}",
+            "2026-11-27T07:25:43Z [info     ] target-xero    invoices      created 9",
+            f"2026-11-27T07:26:42Z [info     ] target-xero  {json.dumps({'event': 'target-xero summary', **last})}",
+        ]
+    )
+    assert target_summary(log) == (
+        "invoices 30 created, 1 updated, 1 unchanged, 5 failed; credit notes 5 created, "
+        "1 failed; card payments 4 created; no allocations"
+    )
+    assert target_summary("$ meltano run qondor-xero-sync\nno summary: it failed early") is None
