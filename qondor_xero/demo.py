@@ -263,6 +263,8 @@ def target_summary(log_text: str) -> str | None:
     if not lines:
         return None
     summary = json.loads(lines[-1][lines[-1].index(SUMMARY_EVENT) :])
+    if not (summary.get("items") or {}).get("received", 1):
+        return "no items in the queue, nothing written"
     parts = []
     for key, name in SUMMARY_GROUPS:
         counts = summary.get(key) or {}

@@ -97,3 +97,7 @@ def test_target_summary_is_the_last_run_s_non_zero_counts():
         "1 failed; card payments 4 created; no allocations"
     )
     assert target_summary("$ meltano run qondor-xero-sync\nno summary: it failed early") is None
+    empty = json.dumps({"event": "target-xero summary", "items": {"received": 0}, **first})
+    assert (
+        target_summary(f"[info ] target-xero  {empty}") == "no items in the queue, nothing written"
+    )
