@@ -10,11 +10,12 @@ from typing import Any
 
 from qondor_xero.contacts import ContactIndex, ContactKeys, disambiguate_name
 from qondor_xero.transform import contact_update
-from qondor_xero.xero import XeroClient, XeroValidationError
+from qondor_xero.xero import WriteResult, XeroClient, XeroValidationError
 from qondor_xero.xero import where as w
 from target_xero.report import Report
 
 PAGE_SIZE = 1000
+WRITE_SLICE = 1000  # contacts per save_contacts call (a multiple of Xero's 50 per request)
 MAX_WHERE_CHARS = 1200  # one lookup's where-clause, to stay well inside Xero's URL limit
 NAME_TAKEN = "already assigned to another contact"
 
@@ -209,38 +210,26 @@ class ContactResolver:
     def _write(
         self, creates: list[_Create], updates: list[tuple[str, dict[str, Any]]], shared: list
     ) -> None:
-        """Send creates and updates together; record ContactIDs and failures."""
-        payloads = [c.payload for c in creates] + [u for _k, u in updates]
-        results = self.xero.save_contacts(payloads) if payloads else []
-        self.on_call()
+        """Send creates and updates together; record ContactIDs and failures.
+
+        They are sent WRITE_SLICE at a time (the client still batches 50 per call), so Xero's
+        answers, whole contacts, are not all held at once.
+        """
+        writes: list[_Create | tuple[str, dict[str, Any]]] = [*creates, *updates]
         real_ids: dict[str, str] = {}
         retry: list[_Create] = []
-        for create, result in zip(creates, results[: len(creates)], strict=True):
-            if result.ok and result.obj:
-                self._created(create, result.obj, real_ids)
-            elif any(NAME_TAKEN in m for m in result.errors) and not create.retried:
-                name = disambiguate_name(create.item.payload["Name"], create.item.qualifier)
-                if name == create.payload["Name"]:
-                    name = disambiguate_name(create.item.payload["Name"], create.key)
-                create.payload = {**create.payload, "Name": name}
-                create.retried = True
-                retry.append(create)
-            else:
-                self._failed(create.key, create.payload["Name"], result.errors)
-        for (key, update), result in zip(updates, results[len(creates) :], strict=True):
-            if result.ok:
-                self.report.add("contacts", "updated")
-                if result.obj:
-                    self.index.add(result.obj)
-            else:
-                # The contact exists: invoices can still use it.
-                self.report.add("contacts", "failed")
-                logger.warning(
-                    "Xero refused to update contact %s (%s): %s",
-                    update["ContactID"],
-                    key,
-                    "; ".join(result.errors),
-                )
+        for start in range(0, len(writes), WRITE_SLICE):
+            part = writes[start : start + WRITE_SLICE]
+            payloads = [w.payload if isinstance(w, _Create) else w[1] for w in part]
+            results = self.xero.save_contacts(payloads)
+            self.on_call()
+            for write, result in zip(part, results, strict=True):
+                if isinstance(write, _Create):
+                    self._create_result(write, result, real_ids, retry)
+                else:
+                    self._update_result(*write, result)
+        if not writes:
+            self.on_call()
         if retry:
             try:
                 again = self.xero.save_contacts([c.payload for c in retry])
@@ -255,6 +244,38 @@ class ContactResolver:
                     errors = result.errors if result is not None else ["refused"]
                     self._failed(create.key, create.payload["Name"], errors)
         self._share(shared, real_ids)
+
+    def _create_result(
+        self, create: _Create, result: WriteResult, real_ids: dict[str, str], retry: list[_Create]
+    ) -> None:
+        """Record a create's answer; a name Xero says is taken is renamed and queued to retry."""
+        if result.ok and result.obj:
+            self._created(create, result.obj, real_ids)
+        elif any(NAME_TAKEN in m for m in result.errors) and not create.retried:
+            name = disambiguate_name(create.item.payload["Name"], create.item.qualifier)
+            if name == create.payload["Name"]:
+                name = disambiguate_name(create.item.payload["Name"], create.key)
+            create.payload = {**create.payload, "Name": name}
+            create.retried = True
+            retry.append(create)
+        else:
+            self._failed(create.key, create.payload["Name"], result.errors)
+
+    def _update_result(self, key: str, update: dict[str, Any], result: WriteResult) -> None:
+        """Record an update's answer; a refused update leaves the contact usable."""
+        if result.ok:
+            self.report.add("contacts", "updated")
+            if result.obj:
+                self.index.add(result.obj)
+        else:
+            # The contact exists: invoices can still use it.
+            self.report.add("contacts", "failed")
+            logger.warning(
+                "Xero refused to update contact %s (%s): %s",
+                update["ContactID"],
+                key,
+                "; ".join(result.errors),
+            )
 
     def _created(self, create: _Create, obj: dict[str, Any], real_ids: dict[str, str]) -> None:
         """Record a created contact in place of its pending entry."""

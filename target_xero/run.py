@@ -53,29 +53,27 @@ SYSTEMIC = (
 
 
 # What a Xero contact is made of (transform.customer_to_contact), and what item checks read.
-CUSTOMER_FIELDS = frozenset(
-    [
-        "id",
-        "name",
-        "organisationNumber",
-        "vatNumber",
-        "invoiceEmail",
-        "countryCode",
-        "address",
-        "address2",
-        "zipCode",
-        "city",
-        "country",
-        "invoiceAddressEnabled",
-        "invoiceAddress",
-        "invoiceAddress2",
-        "invoiceZipCode",
-        "invoiceCity",
-        "invoiceCountry",
-        "invoiceCountryCode",
-        "phoneNumber",
-        "invoiceCurrency",
-    ]
+CUSTOMER_FIELDS = (
+    "id",
+    "name",
+    "organisationNumber",
+    "vatNumber",
+    "invoiceEmail",
+    "countryCode",
+    "address",
+    "address2",
+    "zipCode",
+    "city",
+    "country",
+    "invoiceAddressEnabled",
+    "invoiceAddress",
+    "invoiceAddress2",
+    "invoiceZipCode",
+    "invoiceCity",
+    "invoiceCountry",
+    "invoiceCountryCode",
+    "phoneNumber",
+    "invoiceCurrency",
 )
 CHECKED_FIELDS = ("id", "name", "organisationNumber", "vatNumber", "invoiceEmail", "countryCode")
 
@@ -93,8 +91,8 @@ class SyncRun:
         self.acknowledge_items = bool(config.get("acknowledge", True)) and not self.dry_run
         self.mapping: Mapping = load_mapping(config["mapping_file"])
         self.report = Report(dry_run=self.dry_run)
-        # Customer id → its fields; once contacts are resolved, a tuple of CHECKED_FIELDS' values.
-        self.customers: dict[int, dict[str, Any] | tuple] = {}
+        # Customer id → its CUSTOMER_FIELDS' values; once contacts are resolved, CHECKED_FIELDS'.
+        self.customers: dict[int, tuple] = {}
         # InvoiceNumber → (InvoiceID, Status, AmountDue, CurrencyCode, day): what Xero holds.
         self.invoices_seen: dict[str, tuple] = {}
         # InvoiceNumber → why it failed in this run (credit notes that cancel it fail too).
@@ -219,21 +217,19 @@ class SyncRun:
     # ---------------------------------------------------------------- contacts
 
     def add_customer(self, customer: dict[str, Any]) -> None:
-        """Keep what the contact needs of a customer until the items that name it arrive."""
-        self.customers[int(customer["id"])] = {
-            k: v for k, v in customer.items() if k in CUSTOMER_FIELDS and v is not None
-        }
+        """Keep what the contact needs of a customer until the items that name it arrive.
+
+        A tuple of values each (a large queue names tens of thousands of customers).
+        """
+        self.customers[int(customer["id"])] = tuple(
+            _interned(customer.get(k)) for k in CUSTOMER_FIELDS
+        )
 
     def customer_of(self, item: dict[str, Any]) -> dict[str, Any] | None:
         """The full customer record of an item, else the short one embedded in it."""
         customer_id = item.get("customerId") or (item.get("customer") or {}).get("id")
         if customer_id is not None and int(customer_id) in self.customers:
-            customer = self.customers[int(customer_id)]
-            if isinstance(customer, tuple):  # kept short once its contact was resolved
-                return {
-                    k: v for k, v in zip(CHECKED_FIELDS, customer, strict=True) if v is not None
-                }
-            return customer
+            return _customer_record(self.customers[int(customer_id)])
         return item.get("customer")
 
     def wanted_contact(self, item: dict[str, Any]) -> WantedContact | None:
@@ -277,8 +273,11 @@ class SyncRun:
         if self._contacts_prepared:
             return []
         self._contacts_prepared = True
-        wanted = [w for c in self.customers.values() if (w := self._wanted_customer(c))]
-        for customer_id, customer in self.customers.items():
+        wanted = []
+        for customer_id, values in self.customers.items():
+            customer = _customer_record(values)
+            if want := self._wanted_customer(customer):
+                wanted.append(want)
             self.customers[customer_id] = tuple(customer.get(k) for k in CHECKED_FIELDS)
         return wanted
 
@@ -404,8 +403,14 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _interned(value: Any) -> Any:
-    """The one shared copy of a short, often repeated string (a status, a currency)."""
-    return sys.intern(value) if isinstance(value, str) else value
+    """The one shared copy of a short string (a status, a currency, a country, a town)."""
+    return sys.intern(value) if isinstance(value, str) and len(value) <= 24 else value
+
+
+def _customer_record(values: tuple) -> dict[str, Any]:
+    """A kept customer as a record, from its CUSTOMER_FIELDS' or CHECKED_FIELDS' values."""
+    fields = CUSTOMER_FIELDS if len(values) == len(CUSTOMER_FIELDS) else CHECKED_FIELDS
+    return {k: v for k, v in zip(fields, values, strict=True) if v is not None}
 
 
 def xero_day(invoice: dict[str, Any]) -> str:
