@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from qondor_xero.http import session_for
+from qondor_xero.http import send, session_for
 
 from . import contract
 from .errors import (
@@ -296,9 +296,10 @@ class QondorClient:
                 self.calls[call] += 1
             started = time.monotonic()
             try:
-                response = self.session.request(
-                    method, url, params=params, json=json, timeout=self.timeout, stream=spool
-                )
+                response = send(
+                    self.session, method, url, params=params, json=json, timeout=self.timeout,
+                    stream=spool,
+                )  # fmt: skip
                 if spool and response.status_code < 400:
                     body = _spooled(response)
                 elif spool:
