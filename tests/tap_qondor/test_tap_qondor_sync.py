@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,9 @@ import jsonschema
 import pytest
 from singer_sdk.testing.runners import TapTestRunner
 
+from qondor_xero.qondor import client as qondor_client
 from qondor_xero.qondor import contract
+from tap_qondor import client as tap_client
 from tap_qondor.tap import TapQondor
 
 TAP = str(Path(sys.executable).with_name("tap-qondor"))
@@ -234,3 +237,33 @@ def test_the_daily_limit_stops_the_run_with_one_line_before_any_record(start_san
     assert [r["status"] for r in log].count(200) == 3
     assert 1 <= [r["status"] for r in log].count(429) <= 4
     assert max(Counter(r["path"] for r in log).values()) == 1
+
+
+def test_a_queue_spooled_to_disk_emits_the_same_records(demo, queue, monkeypatch):
+    def records() -> dict[str, list[dict]]:
+        config = {**demo.qondor_config(), "mapping_file": str(DEMO_MAPPING)}
+        runner = TapTestRunner(TapQondor, config=config)
+        runner.sync_all()
+        return runner.records
+
+    in_memory = records()
+    rolled: list[bool] = []
+    real_rollover = tempfile.SpooledTemporaryFile.rollover
+
+    def rollover(self) -> None:
+        rolled.append(True)
+        real_rollover(self)
+
+    # Both the downloaded answer and the kept items go to disk after their first byte.
+    monkeypatch.setattr(qondor_client, "SPOOL_IN_MEMORY", 1)
+    monkeypatch.setattr(tap_client, "SPOOL_IN_MEMORY", 1)
+    monkeypatch.setattr(tempfile.SpooledTemporaryFile, "rollover", rollover)
+    on_disk = records()
+    assert rolled.count(True) >= 2
+    assert on_disk == in_memory
+    ids = [r["id"] for r in on_disk["invoices"] + on_disk["credit_notes"]]
+    assert sorted(ids) == [i["id"] for i in queue]
+    by_id = {i["id"]: i for i in queue}
+    for record in on_disk["invoices"]:
+        assert record["invoiceNumber"] == by_id[record["id"]]["invoiceNumber"]
+        assert len(record["lines"]) == len(by_id[record["id"]]["lines"])
