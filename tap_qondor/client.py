@@ -7,7 +7,6 @@ import logging
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
-from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from singer_sdk.streams import Stream
@@ -19,15 +18,41 @@ if TYPE_CHECKING:
     from tap_qondor.tap import TapQondor
 
 InvoiceType = contract.InvoiceType
-SPOOL_IN_MEMORY = 8 << 20  # kept items beyond this are spooled to disk
+SPOOL_IN_MEMORY = 8 << 20  # spooled items or customers beyond this go to disk
+
+
+class LineSpool:
+    """JSON texts, one a line, in a temporary file (on disk past SPOOL_IN_MEMORY), read by position."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+        self.starts = array("q")
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def append(self, text: str) -> None:
+        """Add one JSON text; a line break in it can only be whitespace, so it becomes a space."""
+        self.file.seek(0, 2)
+        self.starts.append(self.file.tell())
+        self.file.write(text.replace("\n", " ").encode("utf-8") + b"\n")
+
+    def load(self, index: int) -> Any:
+        """The value of the index-th text (each read seeks: two readers may interleave)."""
+        self.file.seek(self.starts[index])
+        return json.loads(self.file.readline())
+
+    def close(self) -> None:
+        """Remove the file."""
+        self.file.close()
 
 
 class QueueSnapshot:
     """The queue as read once at the start of a run, filtered by mapping and `include_types`.
 
-    Qondor answers with the whole queue at once; its kept items are spooled as JSON lines to a
-    temporary file (on disk when large) and parsed again as each stream emits them, so the run
-    holds one item at a time rather than the whole queue.
+    Qondor answers with the whole queue at once; its kept items (and later the customers they
+    name) are spooled as JSON lines to temporary files, on disk when large, and parsed again as
+    each stream emits them: the run holds one item at a time rather than the whole queue.
     """
 
     def __init__(
@@ -41,17 +66,17 @@ class QueueSnapshot:
         self.mapping = mapping
         self.include_types = {InvoiceType[name] for name in include_types}
         self.logger = logger
-        self._spool: IO[bytes] | None = None
-        self._starts = array("q")  # where each kept item's line starts in the spool
-        self._types = bytearray()  # and its invoiceType
+        self._items: LineSpool | None = None
+        self._types = bytearray()  # each kept item's invoiceType
         # customerId → invoice numbers of the kept items that name it, in queue order
         self._named: dict[int, list[str]] = {}
+        self._customers: LineSpool | None = None
 
     def read(self) -> int:
         """Read the queue (once): spool the items that pass the filters; how many were kept."""
-        if self._spool is not None:
-            return len(self._types)
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+        if self._items is not None:
+            return len(self._items)
+        spool = LineSpool()
         queued = 0
         skipped = {"type": 0, "filter": 0}
         try:
@@ -74,10 +99,8 @@ class QueueSnapshot:
                 ):
                     skipped["filter"] += 1
                     continue
-                self._starts.append(spool.tell())
+                spool.append(text)
                 self._types.append(item["invoiceType"])
-                # JSON text holds no raw line break but between tokens, where a space is alike.
-                spool.write(text.replace("\n", " ").encode("utf-8") + b"\n")
                 if item.get("customerId") is not None:
                     self._named.setdefault(item["customerId"], []).append(
                         str(item.get("invoiceNumber"))
@@ -85,50 +108,66 @@ class QueueSnapshot:
         except BaseException:
             spool.close()
             raise
-        self._spool = spool
+        self._items = spool
         self.logger.info(
             "Qondor queue: %d items, %d emitted, %d left out by include_types, "
             "%d by the office/project filters",
             queued,
-            len(self._types),
+            len(spool),
             skipped["type"],
             skipped["filter"],
         )
-        return len(self._types)
+        return len(spool)
 
     def items_of(self, types: Iterable[InvoiceType]) -> Iterator[dict[str, Any]]:
         """The kept items of the given types, in queue order, each with `invoiceKind`."""
         self.read()
+        assert self._items is not None
         wanted = {int(t) for t in types}
-        spool = self._spool
-        assert spool is not None
-        for start, kind in zip(self._starts, self._types, strict=True):
+        for index, kind in enumerate(self._types):
             if kind in wanted:
-                spool.seek(start)  # each step seeks: two streams may read at once
-                item = json.loads(spool.readline())
+                item = self._items.load(index)
                 item["invoiceKind"] = contract.INVOICE_KINDS[InvoiceType(kind)]
                 yield item
 
-    def close(self) -> None:
-        """Remove the spooled queue."""
-        if self._spool is not None:
-            self._spool.close()
-
-    @cached_property
-    def customers(self) -> list[dict[str, Any]]:
-        """CustomerDetails of every customer the kept items name, each fetched once, queue order."""
+    def fetch_customers(self) -> int:
+        """Fetch (once) every customer the kept items name, spooled in queue order; how many."""
+        if self._customers is not None:
+            return len(self._customers)
         self.read()
-        named = self._named
-        found = self.client.get_customers(named)
-        for customer_id, numbers in named.items():
-            if found.get(customer_id) is None:
-                self.logger.warning(
-                    "Qondor customer %s (named by invoice %s) was not found (404); "
-                    "its items are emitted without a customer record",
-                    customer_id,
-                    ", ".join(numbers),
-                )
-        return [customer for customer in found.values() if customer is not None]
+        spool = LineSpool()
+        missing: list[int] = []
+        try:
+            for customer_id, customer in self.client.iter_customers(self._named):
+                if customer is None:
+                    missing.append(customer_id)
+                else:
+                    spool.append(json.dumps(customer))
+        except BaseException:
+            spool.close()
+            raise
+        self._customers = spool
+        for customer_id in missing:
+            self.logger.warning(
+                "Qondor customer %s (named by invoice %s) was not found (404); "
+                "its items are emitted without a customer record",
+                customer_id,
+                ", ".join(self._named[customer_id]),
+            )
+        return len(spool)
+
+    def customers(self) -> Iterator[dict[str, Any]]:
+        """CustomerDetails of every customer the kept items name, each fetched once, queue order."""
+        self.fetch_customers()
+        assert self._customers is not None
+        for index in range(len(self._customers)):
+            yield self._customers.load(index)
+
+    def close(self) -> None:
+        """Remove the spooled queue and customers."""
+        for spool in (self._items, self._customers):
+            if spool is not None:
+                spool.close()
 
 
 def invoice_kind(item: dict[str, Any]) -> str | None:

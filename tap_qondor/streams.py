@@ -46,7 +46,7 @@ class CustomersStream(QondorStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Each named customer once; a customer Qondor cannot find is left out and logged."""
-        yield from self.queue.customers
+        yield from self.queue.customers()
 
 
 class InvoicesStream(QondorStream):

@@ -112,7 +112,7 @@ class TapQondor(Tap):
         if selected:
             self.queue.read()
         if "customers" in selected:
-            _ = self.queue.customers
+            self.queue.fetch_customers()
 
     @classmethod
     def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]

@@ -236,9 +236,17 @@ class QondorClient:
 
         The first other error stops the fetching (calls already under way finish) and is raised.
         """
+        return dict(self.iter_customers(ids))
+
+    def iter_customers(self, ids: Iterable[int]) -> Iterator[tuple[int, dict | None]]:
+        """(id, CustomerDetails or None for a 404) for each distinct id, in order, as they arrive.
+
+        Fetched concurrently within pacing; the first other error stops the fetching (calls
+        already under way finish) and is raised once the fetched ones are yielded.
+        """
         unique = list(dict.fromkeys(ids))
         if not unique:
-            return {}
+            return
         failures: list[QondorError] = []
         stop = threading.Event()
 
@@ -250,16 +258,18 @@ class QondorClient:
             except QondorNotFound:
                 return None
             except QondorError as exc:
+                failures.append(exc)  # before stop: a fetch skipped by stop is never a 404
                 stop.set()
-                failures.append(exc)
                 return None
 
         workers = min(self.customer_workers, len(unique))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="qondor-customer") as pool:
-            found = dict(zip(unique, pool.map(fetch, unique), strict=True))
+            for customer_id, customer in zip(unique, pool.map(fetch, unique), strict=True):
+                if failures:
+                    break
+                yield customer_id, customer
         if failures:
             raise failures[0]
-        return found
 
     def get_offices(self) -> list[dict]:
         """Every office of the account."""
