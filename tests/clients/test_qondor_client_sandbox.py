@@ -1,5 +1,6 @@
 """The Qondor client against the sandbox: reads, idempotent acknowledgements, retries, errors."""
 
+import json
 import logging
 import time
 
@@ -216,3 +217,21 @@ def test_get_customers_raises_the_first_real_failure(client, demo):
     demo.qondor_fault({"path": "/Customer/v1/Customer/102", "status": 500})
     with pytest.raises(QondorServerError, match="GET /Customer/v1/Customer/102: 500"):
         client.get_customers([101, 102, 103])
+
+
+def test_a_dropped_queue_read_is_read_again_whole(client, demo):
+    demo.qondor_fault({"path": QUEUE, "drop": True, "count": 1})
+    pairs = list(client.iter_unprocessed_invoices())
+    assert [item["id"] for item, _text in pairs] == list(range(5001, 5044))
+    assert all(json.loads(text) == item for item, text in pairs)
+    assert client.calls["GET " + QUEUE] == 2
+
+
+def test_iter_customers_yields_each_id_once_in_order_as_they_arrive(client, demo):
+    found = list(client.iter_customers([103, 101, 103, 999999, 102]))
+    assert [(i, (c or {}).get("id")) for i, c in found] == [
+        (103, 103),
+        (101, 101),
+        (999999, None),
+        (102, 102),
+    ]
