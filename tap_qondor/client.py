@@ -32,10 +32,10 @@ class LineSpool:
         return len(self.starts)
 
     def append(self, text: str) -> None:
-        """Add one JSON text; a line break in it can only be whitespace, so it becomes a space."""
+        """Add one JSON text (json.dumps: never a line break inside)."""
         self.file.seek(0, 2)
         self.starts.append(self.file.tell())
-        self.file.write(text.replace("\n", " ").encode("utf-8") + b"\n")
+        self.file.write(text.encode("utf-8") + b"\n")
 
     def load(self, index: int) -> Any:
         """The value of the index-th text (each read seeks: two readers may interleave)."""
@@ -80,7 +80,7 @@ class QueueSnapshot:
         queued = 0
         skipped = {"type": 0, "filter": 0}
         try:
-            for item, text in self.client.iter_unprocessed_invoices():
+            for item in self.client.iter_unprocessed_invoices():
                 queued += 1
                 kind = invoice_kind(item)
                 if kind is None:
@@ -99,7 +99,7 @@ class QueueSnapshot:
                 ):
                     skipped["filter"] += 1
                     continue
-                spool.append(text)
+                spool.append(json.dumps(item, ensure_ascii=False))
                 self._types.append(item["invoiceType"])
                 if item.get("customerId") is not None:
                     self._named.setdefault(item["customerId"], []).append(

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 from urllib.parse import quote, urlsplit
 
+import ijson
 import requests
 
 from qondor_xero.http import send, session_for
@@ -33,7 +34,6 @@ from .errors import (
     QondorServerError,
     QondorValidationError,
 )
-from .jsonstream import NotAJsonArray, iter_json_array
 
 log = logging.getLogger("qondor_xero.qondor")
 
@@ -143,24 +143,23 @@ class QondorClient:
 
     def get_unprocessed_invoices(self) -> list[dict]:
         """Every item in the processing queue (contract invoice objects)."""
-        return [item for item, _text in self.iter_unprocessed_invoices()]
+        return list(self.iter_unprocessed_invoices())
 
-    def iter_unprocessed_invoices(self) -> Iterator[tuple[dict, str]]:
-        """Each item in the processing queue with its JSON text, parsed one at a time.
+    def iter_unprocessed_invoices(self) -> Iterator[dict]:
+        """Each item in the processing queue, parsed one at a time.
 
         The queue is one unpaged answer: it is downloaded to a spooled temporary file (on disk
-        when large) and read element by element, so a large queue is never whole in memory.
+        when large) and parsed element by element (ijson), so a large queue is never whole in
+        memory.
         """
         what = f"GET {contract.UNPROCESSED_INVOICES}"
         with self._request("GET", contract.UNPROCESSED_INVOICES, spool=True) as body:
             try:
-                for item, text in iter_json_array(body):
-                    if not isinstance(item, dict):
-                        raise NotAJsonArray("an element is not an object")
-                    yield item, text
-            except NotAJsonArray as exc:
+                yield from _array_of_objects(body)
+            except (ijson.JSONError, ValueError) as exc:
+                why = str(exc).strip().splitlines()[0]
                 raise QondorServerError(
-                    f"{what}: the answer is not a JSON array of invoices ({exc})", call=what
+                    f"{what}: the answer is not a JSON array of invoices ({why})", call=what
                 ) from None
 
     def get_invoice(self, invoice_id: int) -> dict:
@@ -499,3 +498,24 @@ def _status_name(status: Any) -> str:
         return contract.InvoiceStatus(status).name
     except ValueError:
         return str(status)
+
+
+def _array_of_objects(body: IO[bytes]) -> Iterator[dict]:
+    """The objects of the JSON array in `body`; an empty body is an empty array."""
+    skipped = 0
+    while True:
+        chunk = body.read(4096)
+        text = chunk.removeprefix(b"\xef\xbb\xbf") if skipped == 0 else chunk
+        text = text.lstrip()
+        if text or not chunk:
+            break
+        skipped += len(chunk)
+    if not text:
+        return
+    if not text.startswith(b"["):
+        raise ValueError(f"it starts with {text[:20].decode('utf-8', 'replace')!r}, not '['")
+    body.seek(skipped + len(chunk) - len(text))
+    for item in ijson.items(body, "item", use_float=True):
+        if not isinstance(item, dict):
+            raise ValueError("an element is not an object")
+        yield item
