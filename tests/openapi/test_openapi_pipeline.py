@@ -155,4 +155,14 @@ def test_every_xero_client_call_conforms(strict_demo):
         ]
     )
     assert payment.ok, payment.errors
+    # Create-only writes: a new number is created, a taken one refused by Xero (not the spec).
+    fresh, taken = client.create_invoices(
+        [
+            invoice("SPEC-2", contact_id, account="3000", amount=100),
+            invoice("SPEC-1", contact_id, account="3000", amount=1000),
+        ]
+    )
+    assert fresh.ok and not taken.ok and taken.errors == ["Invoice # must be unique."]
+    [again] = client.create_credit_notes([credit])
+    assert again.errors == ["Credit Note # must be unique."]
     assert refused_by_spec(strict_demo) == []
