@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +56,25 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
         k: _date(v) if k in ("invoiceDate", "dueDate") and v is not None else v
         for k, v in item.items()
     }
+
+
+# What a dry run says it would do, by the summary's outcome.
+PLAN_VERBS = {"created": "create", "updated": "update", "unchanged": "leave"}
+
+
+def each_result(
+    write: Callable[[list[dict[str, Any]]], list[WriteResult]], elements: list[dict[str, Any]]
+) -> list[WriteResult]:
+    """One WriteResult per element; Xero refusing the whole request refuses each element."""
+    try:
+        return write(elements)
+    except XeroValidationError as exc:
+        return [WriteResult(False, None, exc.messages or [str(exc)], e) for e in elements]
+
+
+def number_taken(result: WriteResult) -> bool:
+    """Xero refused a create because the number is already in Xero."""
+    return any(NUMBER_TAKEN in e for e in result.errors)
 
 
 def cancelled_in_xero(item: dict[str, Any], invoice: dict[str, Any]) -> str:
@@ -200,17 +220,13 @@ class InvoicesSink(XeroSink):
         payloads = [invoice_to_xero(item, run.mapping, contact) for item, contact in chunk]
         if run.dry_run:
             return self._plan(chunk, payloads)
-        try:
-            results = run.xero.create_invoices(payloads)
-        except XeroValidationError as exc:
-            errors = exc.messages or [str(exc)]
-            return [(Outcome(item, error=xero_refusal(item, errors)), None) for item, _ in chunk]
+        results = each_result(run.xero.create_invoices, payloads)
         written: dict[int, tuple[Outcome, dict[str, Any] | None]] = {}
         taken: dict[int, list[str]] = {}
         for n, ((item, _contact), result) in enumerate(zip(chunk, results, strict=True)):
             if result.ok and result.obj:
                 written[n] = self._done(item, result.obj, "created")
-            elif any(NUMBER_TAKEN in e for e in result.errors):
+            elif number_taken(result):
                 taken[n] = result.errors
             else:
                 written[n] = (Outcome(item, error=xero_refusal(item, result.errors)), None)
@@ -269,10 +285,7 @@ class InvoicesSink(XeroSink):
                 out[n] = self._done(item, invoice, "unchanged")
         if not update:
             return out
-        try:
-            results = run.xero.save_invoices([payloads[n] for n in update])
-        except XeroValidationError as exc:
-            results = [WriteResult(False, None, exc.messages or [str(exc)]) for _ in update]
+        results = each_result(run.xero.save_invoices, [payloads[n] for n in update])
         for (n, changed), result in zip(update.items(), results, strict=True):
             item = chunk[n][0]
             invoice = held[payloads[n]["InvoiceNumber"]]
@@ -308,7 +321,7 @@ class InvoicesSink(XeroSink):
             how = "created" if invoice is None else "updated" if changed else "unchanged"
             logger.info(
                 "plan: %s invoice %s (%s, %s %s, %d lines) for contact %s%s%s",
-                {"created": "create", "updated": "update", "unchanged": "leave"}[how],
+                PLAN_VERBS[how],
                 payload["InvoiceNumber"],
                 payload["Status"],
                 payload["CurrencyCode"],
@@ -343,10 +356,7 @@ class InvoicesSink(XeroSink):
         if not to_pay:
             return
         payments = [payment for _o, payment in to_pay]
-        try:
-            results = run.xero.create_payments(payments)
-        except XeroValidationError as exc:
-            results = [WriteResult(False, None, exc.messages or [str(exc)], p) for p in payments]
+        results = each_result(run.xero.create_payments, payments)
         run.tick()
         for (outcome, payment), result in zip(to_pay, results, strict=True):
             number = str(outcome.item["invoiceNumber"]).strip()
@@ -439,10 +449,7 @@ class CreditNotesSink(XeroSink):
         payloads = [credit_note_to_xero(item, run.mapping, contact) for item, contact in chunk]
         if run.dry_run:
             return self._plan(chunk, payloads)
-        try:
-            results = run.xero.create_credit_notes(payloads)
-        except XeroValidationError as exc:
-            results = [WriteResult(False, None, exc.messages or [str(exc)], p) for p in payloads]
+        results = each_result(run.xero.create_credit_notes, payloads)
         outcomes: dict[int, Outcome] = {}
         notes: dict[int, dict[str, Any]] = {}
         taken: dict[int, list[str]] = {}
@@ -451,7 +458,7 @@ class CreditNotesSink(XeroSink):
                 run.report.add("credit_notes", "created")
                 notes[n] = result.obj
                 outcomes[n] = Outcome(item, xero_id=result.obj["CreditNoteID"])
-            elif any(NUMBER_TAKEN in e for e in result.errors):
+            elif number_taken(result):
                 taken[n] = result.errors
             else:
                 outcomes[n] = Outcome(item, error=xero_refusal(item, result.errors))
@@ -486,10 +493,7 @@ class CreditNotesSink(XeroSink):
                 send.append(n)
         if not send:
             return
-        try:
-            results = run.xero.save_credit_notes([payloads[n] for n in send])
-        except XeroValidationError as exc:
-            results = [WriteResult(False, None, exc.messages or [str(exc)]) for _ in send]
+        results = each_result(run.xero.save_credit_notes, [payloads[n] for n in send])
         for n, result in zip(send, results, strict=True):
             item = chunk[n][0]
             if result.ok and result.obj:
@@ -514,7 +518,7 @@ class CreditNotesSink(XeroSink):
                 how = "unchanged"
             logger.info(
                 "plan: %s credit note %s (%s %s) crediting %s",
-                {"created": "create", "updated": "update", "unchanged": "leave"}[how],
+                PLAN_VERBS[how],
                 payload["CreditNoteNumber"],
                 payload["CurrencyCode"],
                 item.get("totalInclVat"),
