@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from sandbox.common.settings import Settings
@@ -58,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--openapi-spec",
         type=Path,
         default=d.openapi_spec,
-        help="Xero's accounting OpenAPI file for --openapi-strict (default %(default)s)",
+        help="Xero's accounting OpenAPI file for --openapi-strict "
+        "(default: $XERO_OPENAPI_SPEC, else ../shared/reference/xero-openapi/ beside the checkout)",
     )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     return parser
@@ -99,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s sandbox %(message)s")
     if args.command == "serve":
         from sandbox.server import serve
+        from sandbox.spec_file import missing_spec_reason, openapi_spec_path
 
+        if args.openapi_strict:
+            args.openapi_spec = args.openapi_spec or openapi_spec_path()
+            reason = missing_spec_reason(args.openapi_spec)
+            if reason:
+                print(f"sandbox: --openapi-strict: {reason}", file=sys.stderr)
+                return 2
         return serve(settings_from_args(args), log_level=args.log_level)
     return 2

@@ -38,4 +38,4 @@ class Settings:
     token_ttl: int = 1800
     no_limits: bool = False
     openapi_strict: bool = False
-    openapi_spec: Path = Path("/work/shared/reference/xero-openapi/xero_accounting.yaml")
+    openapi_spec: Path | None = None  # None: sandbox.spec_file.openapi_spec_path()

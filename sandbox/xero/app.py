@@ -479,9 +479,10 @@ def create_app(settings: Settings, db: Database) -> Any:
     wrapped.clock = lambda: time.time() + sandbox.identity.offset
     wrapped = FaultMiddleware(wrapped, sandbox.faults, fault_response)
     if settings.openapi_strict:  # after the gate: a refused token or tenant is answered first
+        from sandbox.spec_file import openapi_spec_path
         from sandbox.xero.openapi import OpenAPISpec, OpenAPIStrict
 
-        wrapped = OpenAPIStrict(wrapped, OpenAPISpec(settings.openapi_spec))
+        wrapped = OpenAPIStrict(wrapped, OpenAPISpec(settings.openapi_spec or openapi_spec_path()))
     wrapped = XeroGate(wrapped, sandbox.identity, sandbox.limits)
     wrapped = RequestLogMiddleware(
         wrapped, sandbox.log, lambda scope: header(scope, "xero-tenant-id")

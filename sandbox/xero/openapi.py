@@ -43,8 +43,11 @@ class OpenAPISpec:
     def __init__(self, path: Path) -> None:
         from openapi_core import Config, OpenAPI
 
-        if not path.is_file():
-            raise SystemExit(f"sandbox: --openapi-strict: no OpenAPI file at {path}")
+        from sandbox.spec_file import missing_spec_reason
+
+        reason = missing_spec_reason(path)
+        if reason:
+            raise SystemExit(f"sandbox: --openapi-strict: {reason}")
 
         # The published spec fails openapi-core's own spec check (examples of the wrong type):
         # validate requests against it without checking the spec itself.

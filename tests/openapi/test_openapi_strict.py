@@ -4,6 +4,9 @@ does not allow are refused with a 400 naming what did not conform, and logged wi
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -92,3 +95,26 @@ def test_default_sandbox_does_not_check_the_spec(sandbox):
     naive = sandbox.xero("GET", "/Invoices", headers={"If-Modified-Since": "2026-11-20T08:00:00"})
     assert naive.status_code == 200, naive.text[:500]
     assert not [e for e in sandbox.xero_requests() if "openapi_error" in e]
+
+
+def test_strict_mode_without_the_spec_says_how_to_get_it_and_exits_2(tmp_path):
+    missing = tmp_path / "nowhere" / "xero_accounting.yaml"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "--openapi-strict",
+            "--db",
+            str(tmp_path / "x.db"),
+        ],
+        env={**os.environ, "XERO_OPENAPI_SPEC": str(missing)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert str(missing) in lines[0] and "XERO_OPENAPI_SPEC" in lines[0], lines[0]

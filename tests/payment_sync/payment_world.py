@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -27,8 +28,7 @@ from sandbox.scenarios.common import (
     xero_invoice_for,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "bin"
+BIN = Path(sys.executable).parent
 INVOICE_DAY = date(2026, 11, 2)
 
 # Qondor id -> (Xero status of its copy, or None when never synced)

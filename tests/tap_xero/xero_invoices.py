@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-TAP = ROOT / ".venv" / "bin" / "tap-xero"
+TAP = Path(sys.executable).with_name("tap-xero")
 CONTACT = {"ContactID": "6d3f1c2e-8a4b-4c1d-9e2f-0a1b2c3d4e5f", "Name": "Fjord Events AS"}
 
 

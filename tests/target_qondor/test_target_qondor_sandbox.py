@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -16,8 +17,7 @@ from qondor_xero.qondor.contract import InvoiceStatus, InvoiceType
 from sandbox.scenarios.common import make_customer, make_invoice, make_line, make_office
 from tap_xero.streams import InvoicesStream
 
-ROOT = Path(__file__).resolve().parents[2]
-TARGET = ROOT / ".venv" / "bin" / "target-qondor"
+TARGET = Path(sys.executable).with_name("target-qondor")
 STATE = {"bookmarks": {"invoices": {"replication_key_value": "2026-11-27T08:00:00+00:00"}}}
 
 

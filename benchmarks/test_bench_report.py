@@ -1,4 +1,4 @@
-"""The harness's row and report from synthetic runs (run: pytest benchmarks/test_report.py)."""
+"""The harness's row and report from synthetic runs (run: pytest benchmarks/test_bench_report.py)."""
 
 from __future__ import annotations
 
