@@ -15,7 +15,9 @@ import base64
 import contextlib
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -282,6 +284,50 @@ def _query(text: str) -> dict[str, str]:
 def xero_openapi() -> XeroOpenAPI:
     """Xero's accounting OpenAPI spec, loaded once per session (about two seconds)."""
     return XeroOpenAPI(require_openapi_spec())
+
+
+@dataclass(frozen=True)
+class PostgresDatabase:
+    """A fresh, empty database on the test PostgreSQL server, dropped after the test."""
+
+    name: str
+    url: str  # postgresql://user:password@host:port/name
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The same database as SQLAlchemy names it with the psycopg (3) driver."""
+        return self.url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[PostgresDatabase]:
+    """A new database on the server `QX_TEST_POSTGRES_URL` names (`.ci/run` starts one with
+    `.ci/postgres.sh`); skips with one line where there is none, fails where `CI` is set."""
+    server = os.environ.get("QX_TEST_POSTGRES_URL")
+    reason = None
+    if not server:
+        reason = (
+            "no PostgreSQL server: set QX_TEST_POSTGRES_URL (e.g. from `sudo bash .ci/postgres.sh`)"
+        )
+    else:
+        import psycopg
+
+        try:
+            admin = psycopg.connect(server, autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as exc:
+            reason = f"PostgreSQL at QX_TEST_POSTGRES_URL refused the connection: {str(exc).strip().splitlines()[0]}"
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}", pytrace=False)
+        pytest.skip(reason)
+    name = f"qx_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        parts = urlsplit(server)
+        try:
+            yield PostgresDatabase(name, parts._replace(path=f"/{name}").geturl())
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def require_openapi_spec() -> Path:
