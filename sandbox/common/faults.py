@@ -31,7 +31,8 @@ class FaultRule:
     `path` is a glob (`/api.xro/2.0/Invoices*`); `method` is `*` or a verb. Actions: `status`
     (answer with that status instead; 429 gets `Retry-After`/`X-Rate-Limit-Problem`), `delay`
     (seconds to wait first; alone it only slows the request), `drop` (run the request, commit it,
-    then close the connection without a response). `count` limits how many requests it hits
+    then close the connection without a response), `tax_skew` (Xero only: store the write with
+    its first line's tax off by that amount, a defect a post-write check must catch). `count` limits how many requests it hits
     (None = until cleared); `probability` makes it fire at random.
     """
 
@@ -46,6 +47,7 @@ class FaultRule:
     problem: str = "minute"
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    tax_skew: float | None = None
     hits: int = 0
 
     @classmethod
@@ -62,8 +64,14 @@ class FaultRule:
             isinstance(rule.status, int) and 100 <= rule.status < 600
         ):
             raise FaultError("fault rule: field 'status' must be an HTTP status code")
-        if rule.status is None and not rule.drop and not rule.delay:
-            raise FaultError("fault rule: give at least one of 'status', 'delay', 'drop'")
+        if rule.status is None and not rule.drop and not rule.delay and not rule.tax_skew:
+            raise FaultError(
+                "fault rule: give at least one of 'status', 'delay', 'drop', 'tax_skew'"
+            )
+        if rule.tax_skew is not None and (
+            isinstance(rule.tax_skew, bool) or not isinstance(rule.tax_skew, int | float)
+        ):
+            raise FaultError("fault rule: field 'tax_skew' must be a number")
         if rule.status is not None and rule.drop:
             raise FaultError("fault rule: 'status' and 'drop' cannot be combined")
         if not 0 <= float(rule.probability) <= 1:
@@ -143,6 +151,9 @@ class FaultMiddleware:
             return
         notes = scope.setdefault("sandbox", {})
         notes["fault"] = rule.status or ("drop" if rule.drop else "delay")
+        if rule.tax_skew:
+            notes["fault"] = "tax_skew"
+            notes["tax_skew"] = rule.tax_skew
         if rule.delay:
             await asyncio.sleep(float(rule.delay))
         if rule.status is not None:

@@ -18,7 +18,7 @@ from sandbox.common.faults import FaultMiddleware, FaultRule, FaultSet
 from sandbox.common.requestlog import RequestLog, RequestLogMiddleware, header
 from sandbox.common.settings import Settings
 from sandbox.db import Database
-from sandbox.xero import payments, render, store, writes
+from sandbox.xero import chart, payments, render, store, writes
 from sandbox.xero.auth import Identity
 from sandbox.xero.dates import msdate, parse_modified_since
 from sandbox.xero.gate import (
@@ -220,7 +220,7 @@ def _error_element(element: Any, errors: list[str], flag: str) -> dict[str, Any]
 
 def write_endpoint(
     key: str,
-    write_one: Callable[[XeroSandbox, Any], writes.Outcome],
+    write_one: Callable[[XeroSandbox, Any, writes.WriteOptions], writes.Outcome],
     render_one: Callable[[dict[str, Any]], dict[str, Any]],
     error_flag: str = "HasErrors",
 ) -> Callable[[Request], Any]:
@@ -247,10 +247,15 @@ def write_endpoint(
                 14,
                 "PostDataInvalidException",
             )
-        summarize = _params(request).get("summarizeerrors", "true").lower() != "false"
+        params = _params(request)
+        summarize = params.get("summarizeerrors", "true").lower() != "false"
+        options = writes.WriteOptions(
+            unit_dp=4 if params.get("unitdp") == "4" else 2,
+            tax_skew=request.scope.get("sandbox", {}).get("tax_skew"),
+        )
 
         def run() -> list[writes.Outcome]:
-            return [write_one(sandbox, element) for element in elements]
+            return [write_one(sandbox, element, options) for element in elements]
 
         outcomes = await run_in_threadpool(run)
         failed = [o for o in outcomes if not o.ok]
@@ -284,7 +289,9 @@ async def allocations(request: Request) -> Response:
     if not valid_guid(ident) or store.get(sandbox.db, store.CREDIT_NOTES, ident) is None:
         return not_found()
 
-    def write_allocation(sb: XeroSandbox, element: Any) -> writes.Outcome:
+    def write_allocation(
+        sb: XeroSandbox, element: Any, _options: writes.WriteOptions
+    ) -> writes.Outcome:
         return payments.allocate_credit(sb.db, ident, element)
 
     def render_allocation(doc: dict[str, Any]) -> dict[str, Any]:
@@ -374,7 +381,7 @@ def _document_routes(
     def save(create_only: bool) -> Callable[[Request], Any]:
         return write_endpoint(
             key,
-            lambda sb, el: writes.save_document(sb.db, kind, el, create_only),
+            lambda sb, el, opts: writes.save_document(sb.db, kind, el, create_only, options=opts),
             render_one,
         )
 
@@ -411,14 +418,14 @@ def _routes() -> list[Route]:
     def contact_write(create_only: bool) -> Callable[[Request], Any]:
         return write_endpoint(
             "Contacts",
-            lambda sb, el: writes.save_contact(sb.db, el, create_only),
+            lambda sb, el, _opts: writes.save_contact(sb.db, el, create_only),
             render.contact,
             "HasValidationErrors",
         )
 
     payment_write = write_endpoint(
         "Payments",
-        lambda sb, el: payments.create_payment(sb.db, el),
+        lambda sb, el, _opts: payments.create_payment(sb.db, el),
         render.payment,
         "HasValidationErrors",
     )
@@ -458,7 +465,13 @@ def _routes() -> list[Route]:
             methods=["GET"],
         ),
         Route(f"{a}/Currencies", currency_list, methods=["GET"]),
+        Route(f"{a}/TaxRates", tax_rate_list, methods=["GET"]),
     ]
+
+
+async def tax_rate_list(request: Request) -> Response:
+    """GET /TaxRates: every tax type of the organisation, archived ones included."""
+    return JSONResponse(render.envelope("TaxRates", chart.tax_rates()))
 
 
 def create_app(settings: Settings, db: Database) -> Any:

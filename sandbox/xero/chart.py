@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-# TaxType → (display name, rate in percent). Norwegian output VAT: 25 % standard, 15 % food,
-# 12 % passenger transport / accommodation / events, 0 % zero-rated; plus exempt and none.
-TAX_RATES: dict[str, tuple[str, float]] = {
-    "OUTPUT": ("Utgående mva 25 %", 25.0),
-    "OUTPUT15": ("Utgående mva 15 % (næringsmidler)", 15.0),
-    "OUTPUT12": ("Utgående mva 12 % (transport, overnatting, arrangement)", 12.0),
-    "ZERORATEDOUTPUT": ("Utgående mva 0 % (nullsats)", 0.0),
-    "EXEMPTOUTPUT": ("Unntatt mva", 0.0),
-    "INPUT": ("Inngående mva 25 %", 25.0),
-    "NONE": ("Ingen mva", 0.0),
+# TaxType → (display name, rate in percent, status). Norwegian output VAT: 25 % standard,
+# 15 % food, 12 % passenger transport / accommodation / events, 0 % zero-rated; plus exempt and
+# none, and the 11 % food rate of before 2016, archived (Xero keeps archived rates listed).
+TAX_RATES: dict[str, tuple[str, float, str]] = {
+    "OUTPUT": ("Utgående mva 25 %", 25.0, "ACTIVE"),
+    "OUTPUT15": ("Utgående mva 15 % (næringsmidler)", 15.0, "ACTIVE"),
+    "OUTPUT12": ("Utgående mva 12 % (transport, overnatting, arrangement)", 12.0, "ACTIVE"),
+    "ZERORATEDOUTPUT": ("Utgående mva 0 % (nullsats)", 0.0, "ACTIVE"),
+    "EXEMPTOUTPUT": ("Unntatt mva", 0.0, "ACTIVE"),
+    "INPUT": ("Inngående mva 25 %", 25.0, "ACTIVE"),
+    "NONE": ("Ingen mva", 0.0, "ACTIVE"),
+    "OUTPUT11": ("Utgående mva 11 % (næringsmidler, til 2016)", 11.0, "ARCHIVED"),
 }
+REPORT_TAX_TYPES = {"INPUT": "INPUT", "NONE": "NONE", "EXEMPTOUTPUT": "EXEMPTOUTPUT"}
 
 
 def _account(
@@ -115,6 +118,32 @@ BASE_CURRENCY = "NOK"
 
 
 def tax_rate(tax_type: str) -> float | None:
-    """The rate in percent of a tax type, or None when the organisation has no such type."""
+    """The rate in percent of a tax type lines may use; None when the organisation has no such
+    type or it is archived (Xero refuses it on a line)."""
     entry = TAX_RATES.get(tax_type)
-    return None if entry is None else entry[1]
+    return None if entry is None or entry[2] != "ACTIVE" else entry[1]
+
+
+def tax_rates() -> list[dict[str, Any]]:
+    """`GET /TaxRates` as Xero answers it: one TaxRate per tax type, with its one component."""
+    rates = []
+    for tax_type, (name, rate, status) in TAX_RATES.items():
+        rates.append(
+            {
+                "Name": name,
+                "TaxType": tax_type,
+                "ReportTaxType": REPORT_TAX_TYPES.get(tax_type, "OUTPUT"),
+                "CanApplyToAssets": tax_type in ("INPUT", "NONE"),
+                "CanApplyToEquity": tax_type == "NONE",
+                "CanApplyToExpenses": tax_type in ("INPUT", "NONE"),
+                "CanApplyToLiabilities": tax_type == "NONE",
+                "CanApplyToRevenue": tax_type != "INPUT",
+                "DisplayTaxRate": rate,
+                "EffectiveRate": rate,
+                "Status": status,
+                "TaxComponents": [
+                    {"Name": "MVA", "Rate": rate, "IsCompound": False, "IsNonRecoverable": False}
+                ],
+            }
+        )
+    return rates

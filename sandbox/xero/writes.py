@@ -16,7 +16,7 @@ from sandbox.xero import store
 from sandbox.xero import validation as v
 from sandbox.xero.chart import BASE_CURRENCY, tax_rate
 from sandbox.xero.dates import now_ms, parse_request_date
-from sandbox.xero.totals import as_decimal, compute_totals, money
+from sandbox.xero.totals import as_decimal, compute_totals, money, settle_line_amounts
 
 CONTACT_FIELDS = (
     "ContactNumber",
@@ -61,11 +61,21 @@ LINE_FIELDS = (
     "AccountCode",
     "TaxType",
     "LineAmount",
+    "TaxAmount",
     "DiscountRate",
     "Tracking",
 )
 WRITABLE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
 FINAL_STATUSES = ("PAID", "VOIDED", "DELETED")
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """What a write request says beyond its body: `unitdp` (unit amounts kept to 2 or 4
+    decimals) and, from a fault rule, a tax skew (tax stored off by that much: a defect to catch)."""
+
+    unit_dp: int = 2
+    tax_skew: float | None = None
 
 
 @dataclass
@@ -263,7 +273,12 @@ def _resolve_contact(
 
 
 def save_document(
-    db: Database, kind: DocumentKind, element: Any, create_only: bool, by_app: bool = True
+    db: Database,
+    kind: DocumentKind,
+    element: Any,
+    create_only: bool,
+    by_app: bool = True,
+    options: WriteOptions = WriteOptions(),  # noqa: B008 (frozen)
 ) -> Outcome:
     """Create or update one invoice or credit note, with Xero's validation and totals."""
     out = Outcome(element)
@@ -275,7 +290,7 @@ def save_document(
         with db.write():
             existing = _find_existing(db, kind, element, create_only, out.errors)
             if not out.errors:
-                out.errors, doc = _build_document(db, kind, element, existing, by_app)
+                out.errors, doc = _build_document(db, kind, element, existing, by_app, options)
             if out.errors or doc is None:
                 raise _Rejected  # undo side effects, e.g. a contact created by name
             store.save(db.connection(), kind.table, [doc])
@@ -317,6 +332,7 @@ def _build_document(
     element: dict[str, Any],
     existing: dict[str, Any] | None,
     by_app: bool,
+    options: WriteOptions,
 ) -> tuple[list[str], dict[str, Any] | None]:
     errors: list[str] = []
     old_status = existing.get("Status") if existing else None
@@ -395,7 +411,7 @@ def _build_document(
         errors.append(v.URL_INVALID.format(value=doc.get("Url")))
 
     if "LineItems" in element or existing is None:
-        lines = _check_lines(db, element.get("LineItems") or [], status, errors)
+        lines = _check_lines(db, element.get("LineItems") or [], status, errors, options.unit_dp)
     else:
         lines = [
             dict(line, _rate=tax_rate(line.get("TaxType", "NONE")) or 0.0)
@@ -407,6 +423,11 @@ def _build_document(
         return errors, None
 
     totals = compute_totals(lines, amount_types)
+    if options.tax_skew and lines:
+        skew = money(options.tax_skew)
+        lines[0]["TaxAmount"] = float(money(lines[0]["TaxAmount"]) + skew)
+        totals["TotalTax"] = float(money(totals["TotalTax"]) + skew)
+        totals["Total"] = float(money(totals["Total"]) + skew)
     if totals["Total"] < 0:
         return [v.TOTAL_NEGATIVE.format(label=kind.label)], None
     doc["LineItems"] = lines
@@ -425,7 +446,7 @@ def _build_document(
 
 
 def _check_lines(
-    db: Database, items: Any, status: str | None, errors: list[str]
+    db: Database, items: Any, status: str | None, errors: list[str], unit_dp: int = 2
 ) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         errors.append("LineItems must be a list.")
@@ -439,10 +460,12 @@ def _check_lines(
         line.setdefault("LineItemID", str(uuid.uuid4()))
         if not str(line.get("Description") or "").strip() and not line.get("ItemCode"):
             errors.append(v.DESCRIPTION_REQUIRED)
-        for name in ("Quantity", "UnitAmount", "LineAmount", "DiscountRate"):
+        for name in ("Quantity", "UnitAmount", "LineAmount", "TaxAmount", "DiscountRate"):
             if line.get(name) is not None and as_decimal(line[name]) is None:
                 errors.append(v.NUMBER_INVALID.format(field=name))
                 line[name] = None
+        if problem := settle_line_amounts(line, unit_dp):
+            errors.append(problem)
         code = line.get("AccountCode")
         account = None
         if code in (None, ""):
@@ -463,8 +486,6 @@ def _check_lines(
             rate = 0.0
         line["TaxType"] = tax_type
         line["_rate"] = rate
-        if line.get("Quantity") is None and line.get("UnitAmount") is not None:
-            line["Quantity"] = 1.0
         lines.append(line)
     return lines
 
