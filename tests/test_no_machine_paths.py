@@ -1,7 +1,7 @@
 """No tracked file names a path of one machine: the suite and the plugins must run on any clone.
 
-A user's laptop has no `/work/shared` and no `.venv` where ours is; configuration that points at
-`/tmp/` or a home directory works on one machine only."""
+A user's laptop has no shared reference folder where ours is, nor our `.venv`; configuration
+that points at `/tmp/` or a home directory works on one machine only."""
 
 from __future__ import annotations
 

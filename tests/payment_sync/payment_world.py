@@ -28,6 +28,7 @@ from sandbox.scenarios.common import (
     xero_invoice_for,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 INVOICE_DAY = date(2026, 11, 2)
 
