@@ -11,7 +11,7 @@ from qondor_xero.transform import xero_date
 _TEXT_FIELDS = ("Type", "Status", "CurrencyCode", "LineAmountTypes", "Reference", "Url")
 _DATE_FIELDS = ("Date", "DueDate")
 _LINE_TEXT = ("Description", "AccountCode", "TaxType", "ItemCode")
-_LINE_NUMBERS = ("Quantity", "UnitAmount", "DiscountRate")
+_LINE_NUMBERS = ("Quantity", "UnitAmount", "LineAmount", "TaxAmount", "DiscountRate")
 
 
 def _text(value: Any) -> str:

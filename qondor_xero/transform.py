@@ -22,6 +22,7 @@ from qondor_xero.contacts import (
     tax_key,
 )
 from qondor_xero.mapping import CUSTOM_FIELDS, Mapping
+from qondor_xero.money import AccountTax, card_charge, plan_money
 from qondor_xero.qondor.contract import INVOICE_KINDS
 
 CARD_PAYMENT = "card_payment"
@@ -241,11 +242,13 @@ def check_item(
     mapping: Mapping,
     currencies: set[str] | None = None,
     customer: dict[str, Any] | None = None,
+    taxes: dict[str, AccountTax] | None = None,
 ) -> list[str]:
     """Return every reason the item cannot go to Xero (empty when it can), one line each.
 
     `currencies` are the codes enabled in Xero (None skips that check); `customer` is the full
-    CustomerDetails when the tap sent it, else the invoice's embedded customer is used.
+    CustomerDetails when the tap sent it, else the invoice's embedded customer is used; `taxes`
+    (money.account_taxes) checks that Xero will total what Qondor charged (None skips it).
     """
     label = item_label(item)
     problems: list[str] = []
@@ -294,7 +297,10 @@ def check_item(
         )
 
     problems.extend(_contact_problems(item, customer, label))
-    problems.extend(_amount_problems(item, label, credit))
+    amount_problems = _amount_problems(item, label, credit)
+    problems.extend(amount_problems)
+    if taxes is not None and not amount_problems and not unmapped:
+        problems.extend(plan_money(item, mapping.account_code, taxes, label).problems)
     return problems
 
 
@@ -429,29 +435,20 @@ def _amount(value: Any) -> float:
     return float(Decimal(str(value)).quantize(CENT, ROUND_HALF_UP))
 
 
-def _quantity(value: Any) -> float:
-    """A JSON-safe quantity (Xero keeps four decimals)."""
-    return float(Decimal(str(value)).quantize(Decimal("0.0001"), ROUND_HALF_UP))
-
-
-def _line_items(item: dict[str, Any], mapping: Mapping, positive: bool) -> list[dict[str, Any]]:
-    """Xero LineItems: description, quantity, unit price excl. VAT, account code; no TaxType."""
-    result = []
-    for line in sorted(item.get("lines") or [], key=lambda x: x.get("lineNo") or 0):
-        quantity, price = Decimal(str(line["quantity"])), Decimal(str(line["unitPriceExclVat"]))
-        if positive and quantity < 0:
-            quantity = -quantity
-        if positive and price < 0:
-            price = -price
-        result.append(
-            {
-                "Description": _clean(line.get("description")) or str(line.get("articleNumber")),
-                "Quantity": _quantity(quantity),
-                "UnitAmount": _amount(price),
-                "AccountCode": mapping.account_code(line.get("articleNumber")),
-            }
-        )
-    return result
+def _line_items(
+    item: dict[str, Any], mapping: Mapping, taxes: dict[str, AccountTax] | None
+) -> list[dict[str, Any]]:
+    """Xero LineItems: description, quantity and Qondor's line amount excl. VAT (Xero derives
+    the unit price), account code, and with `taxes` its tax type and any TaxAmount override."""
+    lines = sorted(item.get("lines") or [], key=lambda x: x.get("lineNo") or 0)
+    plan = plan_money(item, mapping.account_code, taxes or {}, item_label(item))
+    return [
+        {
+            "Description": _clean(line.get("description")) or str(line.get("articleNumber")),
+            **planned,
+        }
+        for line, planned in zip(lines, plan.lines, strict=True)
+    ]
 
 
 def _header(item: dict[str, Any], mapping: Mapping, contact_id: str) -> dict[str, Any]:
@@ -464,7 +461,12 @@ def _header(item: dict[str, Any], mapping: Mapping, contact_id: str) -> dict[str
     }
 
 
-def invoice_to_xero(item: dict[str, Any], mapping: Mapping, contact_id: str) -> dict[str, Any]:
+def invoice_to_xero(
+    item: dict[str, Any],
+    mapping: Mapping,
+    contact_id: str,
+    taxes: dict[str, AccountTax] | None = None,
+) -> dict[str, Any]:
     """The Xero ACCREC invoice for a Qondor invoice (card payments are always AUTHORISED)."""
     card = item_kind(item) == CARD_PAYMENT
     invoice: dict[str, Any] = {
@@ -475,12 +477,17 @@ def invoice_to_xero(item: dict[str, Any], mapping: Mapping, contact_id: str) -> 
         "Reference": render_reference(mapping.reference, item),
         "Url": item.get("url") or None,
         "Status": "AUTHORISED" if card else mapping.invoice_status,
-        "LineItems": _line_items(item, mapping, positive=False),
+        "LineItems": _line_items(item, mapping, taxes),
     }
     return {k: v for k, v in invoice.items() if v is not None}
 
 
-def credit_note_to_xero(item: dict[str, Any], mapping: Mapping, contact_id: str) -> dict[str, Any]:
+def credit_note_to_xero(
+    item: dict[str, Any],
+    mapping: Mapping,
+    contact_id: str,
+    taxes: dict[str, AccountTax] | None = None,
+) -> dict[str, Any]:
     """The Xero ACCRECCREDIT credit note for a Qondor credit note, with POSITIVE amounts."""
     reference = render_reference(mapping.reference, item) or _clean(
         item.get("creditedInvoiceNumber")
@@ -491,25 +498,29 @@ def credit_note_to_xero(item: dict[str, Any], mapping: Mapping, contact_id: str)
         **_header(item, mapping, contact_id),
         "Reference": reference,
         "Status": mapping.invoice_status,
-        "LineItems": _line_items(item, mapping, positive=True),
+        "LineItems": _line_items(item, mapping, taxes),
     }
     return {k: v for k, v in credit_note.items() if v is not None}
 
 
-def card_payment(invoice: dict[str, Any], account_code: str, date: str) -> dict[str, Any] | None:
-    """The Payment that settles a card-payment invoice's AmountDue, or None when nothing is due."""
-    due = _dec(invoice.get("AmountDue"))
-    if due is None or due <= 0:
-        return None
+def card_payment(
+    item: dict[str, Any], invoice: dict[str, Any], account_code: str, date: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The Payment of exactly what the card was charged (never Xero's AmountDue): (payment,
+    None); (None, None) when Xero holds the invoice PAID already; (None, why) when Xero's amount
+    due is not what the card was charged, so nothing may be paid."""
+    charge, problem = card_charge(item, invoice, item_label(item))
+    if problem or not charge:
+        return None, problem
     payment = {
         "Invoice": {"InvoiceID": invoice["InvoiceID"]},
         "Account": {"Code": account_code},
         "Date": date,
-        "Amount": _amount(due),
+        "Amount": float(charge),
     }
     if invoice.get("InvoiceNumber"):
         payment["Reference"] = f"Card payment {invoice['InvoiceNumber']}"
-    return payment
+    return payment, None
 
 
 def credit_allocation(

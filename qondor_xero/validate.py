@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qondor_xero.mapping import Mapping, MappingError, load_mapping
+from qondor_xero.money import account_taxes, percent, qondor_rate, rate_agrees
 
 # target-xero's settings hold everything a check needs: both APIs, credentials and the mapping.
 SETTINGS_PLUGIN = "target-xero"
@@ -195,6 +196,59 @@ def check_articles_mapped(mapping: Mapping, queue: Iterable[dict]) -> Check:
     return Check("article numbers", True, f"every article number on {count} queued items is mapped")
 
 
+def check_tax_rates(
+    mapping: Mapping, accounts: list[dict], tax_rates: list[dict], queue: Iterable[dict] = ()
+) -> Check:
+    """Each mapped article's account carries the VAT rate of the queued lines with that article.
+
+    Lists every article's account, tax type and rate (so a CSM can confirm them by eye with an
+    empty queue) and the rates queued lines carry; FAIL on any disagreement.
+    """
+    taxes = account_taxes(accounts, tax_rates)
+    lines_by_article: dict[str, list[tuple[dict, str]]] = {}
+    for item in queue:
+        for line in item.get("lines") or []:
+            article = str(line.get("articleNumber"))
+            lines_by_article.setdefault(article, []).append((line, str(item.get("invoiceNumber"))))
+    listed, problems = [], []
+    for article, code in sorted(mapping.account_codes.items()):
+        account = taxes.get(code)
+        if account is None:
+            continue  # the account codes check names it
+        if account.problem or account.rate is None:
+            problems.append(f"{article} → account {code} ({account.name}) {account.problem}")
+            continue
+        queued: dict[str, list[str]] = {}
+        wrong: dict[str, list[str]] = {}
+        for line, number in lines_by_article.get(article, []):
+            rate = qondor_rate(line)
+            shown = percent(rate) if rate is not None else "no rate"
+            numbers = queued.setdefault(shown, [])
+            if number not in numbers:
+                numbers.append(number)
+            if not rate_agrees(line, account.rate) and number not in wrong.setdefault(shown, []):
+                wrong[shown].append(number)
+        carried = ", ".join(f"{r} ({_some(n, 3)})" for r, n in queued.items()) or "none queued"
+        listed.append(
+            f"{article} → {code} {account.tax_type} {percent(account.rate)} [queued: {carried}]"
+        )
+        wrong = {r: n for r, n in wrong.items() if n}
+        if wrong:
+            problems.append(
+                f"{article} → account {code} ({account.name}) has tax rate "
+                f"{percent(account.rate)} ({account.tax_type}) but queued lines carry "
+                + ", ".join(f"{r} (invoices {_some(n)})" for r, n in wrong.items())
+            )
+    if problems:
+        return Check(
+            "tax rates",
+            False,
+            "; ".join(problems) + f" — map each article in {mapping.path} to an account whose "
+            "tax rate is its lines' VAT rate",
+        )
+    return Check("tax rates", True, "; ".join(listed) or "no article numbers mapped")
+
+
 # --- running them ---------------------------------------------------------------------------
 
 
@@ -221,19 +275,20 @@ def validate_setup(settings: dict[str, Any], mapping_file: str | None = None) ->
         except MappingError as exc:
             checks.append(Check("mapping file", False, str(exc)))
 
-    accounts, currencies = _read_xero(settings, checks, secrets)
+    accounts, currencies, tax_rates = _read_xero(settings, checks, secrets)
     queue = _read_queue(settings, mapping, checks, secrets)
 
     if mapping is None:
         reason = "needs a valid mapping file"
-        for name in ("account codes", "card payment account", "article numbers"):
+        for name in ("account codes", "card payment account", "tax rates", "article numbers"):
             checks.append(Check(name, None, reason))
     if accounts is not None and mapping is not None:
         checks.append(check_account_codes(mapping, accounts))
         checks.append(check_card_payment_account(mapping, accounts, queue or ()))
+        checks.append(check_tax_rates(mapping, accounts, tax_rates or [], queue or ()))
     elif mapping is not None:
-        checks.append(Check("account codes", None, "needs a working Xero connection"))
-        checks.append(Check("card payment account", None, "needs a working Xero connection"))
+        for name in ("account codes", "card payment account", "tax rates"):
+            checks.append(Check(name, None, "needs a working Xero connection"))
     if currencies is not None and queue is not None:
         checks.append(check_currencies(queue, currencies))
     else:
@@ -247,8 +302,8 @@ def validate_setup(settings: dict[str, Any], mapping_file: str | None = None) ->
 
 def _read_xero(
     settings: dict[str, Any], checks: list[Check], secrets: list[str]
-) -> tuple[list[dict] | None, list[dict] | None]:
-    """Connect to Xero and read accounts and currencies; record the connection check."""
+) -> tuple[list[dict] | None, list[dict] | None, list[dict] | None]:
+    """Connect to Xero and read accounts, currencies and tax rates; record the connection check."""
     missing = [k for k in ("client_id", "client_secret") if not settings.get(k)]
     if missing:
         checks.append(
@@ -259,7 +314,7 @@ def _read_xero(
                 "environment file names, or TARGET_XERO_" + "/".join(m.upper() for m in missing),
             )
         )
-        return None, None
+        return None, None, None
     from qondor_xero.xero import XeroClient, XeroError
 
     try:
@@ -273,21 +328,23 @@ def _read_xero(
         )
         accounts = client.get_accounts()
         currencies = client.get_currencies()
+        tax_rates = client.get_tax_rates()
         tenant = client.tenant_id
     except (XeroError, ValueError, OSError) as exc:
         detail = _redact(_one_line(exc), secrets)
         checks.append(
             Check("xero connection", False, f"{detail} — check client_id, client_secret, tenant_id")
         )
-        return None, None
+        return None, None, None
     checks.append(
         Check(
             "xero connection",
             True,
-            f"tenant {tenant}: {len(accounts)} accounts, {len(currencies)} currencies",
+            f"tenant {tenant}: {len(accounts)} accounts, {len(currencies)} currencies, "
+            f"{len(tax_rates)} tax rates",
         )
     )
-    return accounts, currencies
+    return accounts, currencies, tax_rates
 
 
 def _read_queue(

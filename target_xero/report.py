@@ -12,11 +12,12 @@ from typing import Any, TextIO
 PROGRESS_EVERY_SECONDS = 5.0
 _LOCK = threading.Lock()
 
-# (group, outcome) rows of the summary table, in print order.
+# (group, outcome) rows of the summary table, in print order. "undone": written, but Xero
+# totalled it other than Qondor, so it was voided or deleted again (and failed in Qondor).
 ROWS = (
     ("contacts", ("matched", "created", "updated", "failed")),
-    ("invoices", ("created", "updated", "unchanged", "failed")),
-    ("credit_notes", ("created", "updated", "unchanged", "failed")),
+    ("invoices", ("created", "updated", "unchanged", "undone", "failed")),
+    ("credit_notes", ("created", "updated", "unchanged", "undone", "failed")),
     ("payments", ("created", "failed")),
     ("allocations", ("created", "failed")),
     ("qondor", ("processed", "paid", "failed", "refused")),

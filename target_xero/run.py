@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from qondor_xero.mapping import Mapping, load_mapping
+from qondor_xero.money import AccountTax, account_taxes
 from qondor_xero.qondor import (
     QondorAuthError,
     QondorClient,
@@ -106,6 +107,8 @@ class SyncRun:
         self._contacts_prepared = False
         self._acknowledger: Acknowledger | None = None
         self._accounts_checked = False
+        # Account code → its tax type and rate (money.account_taxes), read with the accounts.
+        self.account_taxes: dict[str, AccountTax] = {}
         # Invoice and credit note numbers of this run → the Qondor id that had them first.
         self._numbers: dict[bool, dict[str, int]] = {False: {}, True: {}}
         self._check_settings()
@@ -168,11 +171,14 @@ class SyncRun:
         return self._currencies
 
     def check_accounts(self) -> None:
-        """Once, before any write: every mapped account code is an active account in Xero."""
+        """Once, before any write: every mapped account code is an active account in Xero, and
+        each account's tax rate is known (GET /TaxRates) for the items' money checks."""
         if self._accounts_checked:
             return
         self._accounts_checked = True
-        accounts = {a.get("Code"): a for a in self.xero.get_accounts() if a.get("Code")}
+        chart = self.xero.get_accounts()
+        accounts = {a.get("Code"): a for a in chart if a.get("Code")}
+        self.account_taxes = account_taxes(chart, self.xero.get_tax_rates())
         self.tick()
         where = self.mapping.path
         for article, code in self.mapping.account_codes.items():

@@ -10,6 +10,7 @@ from typing import Any
 from singer_sdk.sinks import BatchSink
 
 from qondor_xero.compare import differences
+from qondor_xero.money import written_mismatch
 from qondor_xero.transform import (
     CARD_PAYMENT,
     CREDIT_NOTE,
@@ -75,6 +76,34 @@ def each_result(
 def number_taken(result: WriteResult) -> bool:
     """Xero refused a create because the number is already in Xero."""
     return any(NUMBER_TAKEN in e for e in result.errors)
+
+
+def undo_wrong_totals(
+    item: dict[str, Any],
+    stored: dict[str, Any],
+    id_field: str,
+    save: Callable[[list[dict[str, Any]]], list[WriteResult]],
+) -> Outcome | None:
+    """After a write: when Xero holds totals Qondor did not charge, undo it and fail the item.
+
+    A draft is deleted and an authorised document voided, so no amount Qondor did not charge
+    stays payable in Xero. None when Xero holds exactly what Qondor charged.
+    """
+    why = written_mismatch(item, stored, item_label(item))
+    if why is None:
+        return None
+    status = stored.get("Status")
+    undo = {"DRAFT": "DELETED", "SUBMITTED": "DELETED", "AUTHORISED": "VOIDED"}.get(status or "")
+    done = False
+    if undo:
+        [result] = each_result(save, [{id_field: stored[id_field], "Status": undo}])
+        done = result.ok
+    if done:
+        after = f"so it was {undo} in Xero ({stored[id_field]})"
+    else:
+        after = f"and it could not be undone ({status}): void {stored[id_field]} in Xero by hand"
+    logger.error("%s: totals differ from Qondor's after the write, %s", item_label(item), after)
+    return Outcome(item, error=failure_message([f"{why}, {after}; nothing was paid"]))
 
 
 def cancelled_in_xero(item: dict[str, Any], invoice: dict[str, Any]) -> str:
@@ -145,7 +174,9 @@ class XeroSink(BatchSink):
                 run.report.items_done += 1
                 continue
             try:
-                problems = check_item(item, run.mapping, currencies, run.customer_of(item))
+                problems = check_item(
+                    item, run.mapping, currencies, run.customer_of(item), run.account_taxes
+                )
             except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
                 problems = [
                     f"{item_label(item)}: the record could not be read ({type(exc).__name__}: {exc})"
@@ -217,7 +248,8 @@ class InvoicesSink(XeroSink):
         and written (POST) only when something differs, so a rerun writes nothing twice.
         """
         run = self.run
-        payloads = [invoice_to_xero(item, run.mapping, contact) for item, contact in chunk]
+        taxes = run.account_taxes
+        payloads = [invoice_to_xero(item, run.mapping, c, taxes) for item, c in chunk]
         if run.dry_run:
             return self._plan(chunk, payloads)
         results = each_result(run.xero.create_invoices, payloads)
@@ -225,7 +257,7 @@ class InvoicesSink(XeroSink):
         taken: dict[int, list[str]] = {}
         for n, ((item, _contact), result) in enumerate(zip(chunk, results, strict=True)):
             if result.ok and result.obj:
-                written[n] = self._done(item, result.obj, "created")
+                written[n] = self._checked_done(item, result.obj, "created")
             elif number_taken(result):
                 taken[n] = result.errors
             else:
@@ -234,17 +266,30 @@ class InvoicesSink(XeroSink):
             written.update(self._update_existing(chunk, payloads, taken))
         return [written[n] for n in sorted(written)]
 
+    def _checked_done(
+        self, item: dict[str, Any], invoice: dict[str, Any], how: str
+    ) -> tuple[Outcome, dict[str, Any] | None]:
+        """`_done` for an invoice just written or found unchanged, once Xero's totals are
+        Qondor's; otherwise it is undone in Xero and the item fails."""
+        undone = undo_wrong_totals(item, invoice, "InvoiceID", self.run.xero.save_invoices)
+        if undone is not None:
+            self.run.report.add("invoices", "undone")
+            return undone, None
+        return self._done(item, invoice, how)
+
     def _done(
         self, item: dict[str, Any], invoice: dict[str, Any], how: str
     ) -> tuple[Outcome, dict[str, Any] | None]:
         """An invoice Xero holds for `item`: its Outcome and the card payment still due."""
         run = self.run
-        run.remember_invoice(invoice)
-        run.report.add("invoices", how)
         payment = None
         if item.get("invoiceKind") == CARD_PAYMENT:
             account = run.mapping.card_payment_account or ""
-            payment = card_payment(invoice, account, _date(item["invoiceDate"]))
+            payment, why = card_payment(item, invoice, account, _date(item["invoiceDate"]))
+            if why:
+                return Outcome(item, error=failure_message([why])), None
+        run.remember_invoice(invoice)
+        run.report.add("invoices", how)
         paid_on = paid_day(invoice, _today())  # PAID already (by a person): Paid in Qondor too
         return Outcome(item, xero_id=invoice["InvoiceID"], paid_on=paid_on), payment
 
@@ -282,7 +327,7 @@ class InvoicesSink(XeroSink):
                 payload["InvoiceID"] = invoice["InvoiceID"]
                 update[n] = changed
             else:
-                out[n] = self._done(item, invoice, "unchanged")
+                out[n] = self._checked_done(item, invoice, "unchanged")
         if not update:
             return out
         results = each_result(run.xero.save_invoices, [payloads[n] for n in update])
@@ -291,7 +336,7 @@ class InvoicesSink(XeroSink):
             invoice = held[payloads[n]["InvoiceNumber"]]
             if result.ok and result.obj:
                 logger.info("%s updated in Xero: %s", item_label(item), ", ".join(changed))
-                out[n] = self._done(item, result.obj, "updated")
+                out[n] = self._checked_done(item, result.obj, "updated")
             elif any(phrase in e for e in result.errors for phrase in NOT_MODIFIABLE):
                 logger.warning(
                     "%s differs from its copy in Xero (%s), which Xero will not change (%s): "
@@ -446,7 +491,8 @@ class CreditNotesSink(XeroSink):
         no longer a draft, and updated (POST by CreditNoteID) otherwise.
         """
         run = self.run
-        payloads = [credit_note_to_xero(item, run.mapping, contact) for item, contact in chunk]
+        taxes = run.account_taxes
+        payloads = [credit_note_to_xero(item, run.mapping, c, taxes) for item, c in chunk]
         if run.dry_run:
             return self._plan(chunk, payloads)
         results = each_result(run.xero.create_credit_notes, payloads)
@@ -455,9 +501,7 @@ class CreditNotesSink(XeroSink):
         taken: dict[int, list[str]] = {}
         for n, ((item, _c), result) in enumerate(zip(chunk, results, strict=True)):
             if result.ok and result.obj:
-                run.report.add("credit_notes", "created")
-                notes[n] = result.obj
-                outcomes[n] = Outcome(item, xero_id=result.obj["CreditNoteID"])
+                self._keep(n, item, result.obj, "created", outcomes, notes)
             elif number_taken(result):
                 taken[n] = result.errors
             else:
@@ -485,9 +529,7 @@ class CreditNotesSink(XeroSink):
             if old is None:
                 outcomes[n] = Outcome(item, error=xero_refusal(item, errors))
             elif old.get("Status") not in ("DRAFT", "SUBMITTED") or not differences(payload, old):
-                run.report.add("credit_notes", "unchanged")
-                notes[n] = old
-                outcomes[n] = Outcome(item, xero_id=old["CreditNoteID"])
+                self._keep(n, item, old, "unchanged", outcomes, notes)
             else:
                 payload["CreditNoteID"] = old["CreditNoteID"]
                 send.append(n)
@@ -497,11 +539,32 @@ class CreditNotesSink(XeroSink):
         for n, result in zip(send, results, strict=True):
             item = chunk[n][0]
             if result.ok and result.obj:
-                run.report.add("credit_notes", "updated")
-                notes[n] = result.obj
-                outcomes[n] = Outcome(item, xero_id=result.obj["CreditNoteID"])
+                self._keep(n, item, result.obj, "updated", outcomes, notes)
             else:
                 outcomes[n] = Outcome(item, error=xero_refusal(item, result.errors))
+
+    def _keep(
+        self,
+        n: int,
+        item: dict[str, Any],
+        note: dict[str, Any],
+        how: str,
+        outcomes: dict[int, Outcome],
+        notes: dict[int, dict[str, Any]],
+    ) -> None:
+        """A credit note Xero holds for `item`: kept for allocation when its totals are
+        Qondor's, else undone in Xero and failed."""
+        run = self.run
+        undone = None
+        if note.get("Status") not in ("PAID", "VOIDED", "DELETED"):
+            undone = undo_wrong_totals(item, note, "CreditNoteID", run.xero.save_credit_notes)
+        if undone is not None:
+            run.report.add("credit_notes", "undone")
+            outcomes[n] = undone
+            return
+        run.report.add("credit_notes", how)
+        notes[n] = note
+        outcomes[n] = Outcome(item, xero_id=note["CreditNoteID"])
 
     def _plan(self, chunk: list[tuple[dict, str]], payloads: list[dict[str, Any]]) -> list[Outcome]:
         """Dry run: read Xero's copies and log what each credit note would become."""

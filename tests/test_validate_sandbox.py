@@ -51,9 +51,10 @@ def complete_mapping(tmp_path: Path, box: Sandbox, **changes) -> Path:
     """The demo mapping plus every article number queued in the sandbox (so all checks pass)."""
     codes = yaml.safe_load((ROOT / "mappings" / "demo.yml").read_text())["account_codes"]
     codes = {str(k): str(v) for k, v in codes.items()}
+    by_rate = {25: codes["VAT25"], 15: codes["VAT15"], 12: codes["VAT12"], 0: codes["VAT0"]}
     for item in box.qondor_state()["invoices"]:
-        for line in item.get("lines") or []:
-            codes.setdefault(line["articleNumber"], codes["VAT25"])
+        for line in item.get("lines") or []:  # each to the account of its own VAT rate
+            codes.setdefault(line["articleNumber"], by_rate[int(line["vatPercentage"])])
     return write_mapping(tmp_path, **{"account_codes": codes, **changes})
 
 
@@ -95,6 +96,7 @@ def test_a_complete_setup_passes_every_check(tmp_path, box):
         "qondor connection",
         "account codes",
         "card payment account",
+        "tax rates",
         "currencies",
         "article numbers",
     ):
@@ -188,3 +190,40 @@ def test_queued_currency_not_enabled_in_xero_fails(tmp_path):
         assert f"{odd['currency']} (invoices " in line and odd["invoiceNumber"] in line
     finally:
         box.stop()
+
+
+def test_an_article_mapped_to_an_account_of_another_tax_rate_fails_then_passes_once_fixed(
+    tmp_path, box
+):
+    mapping = complete_mapping(tmp_path, box)
+    codes = yaml.safe_load(mapping.read_text())["account_codes"]
+    code, out = run_validate(
+        tmp_path, box, write_mapping(tmp_path, account_codes=codes | {"VAT15": "3000"})
+    )
+    assert code == 1, out
+    line = line_of(out, "tax rates")
+    assert line.startswith("FAIL"), line
+    assert len(line.splitlines()) == 1
+    assert "VAT15 → account 3000 (Salgsinntekt 25 %) has tax rate 25 % (OUTPUT) but queued " in line
+    assert "lines carry 15 % (invoices 1002" in line  # example item numbers of the demo queue
+    code, out = run_validate(tmp_path, box, write_mapping(tmp_path, account_codes=codes))
+    assert code == 0, out
+    fixed = line_of(out, "tax rates")
+    assert fixed.startswith("OK") and "VAT15 → 3010 OUTPUT15 15 % [queued: 15 % (" in fixed
+
+
+def test_with_an_empty_queue_the_tax_rates_check_still_lists_each_accounts_rate(tmp_path):
+    sandbox = start(tmp_path, "empty")
+    try:
+        sandbox.admin(sandbox.qondor_url, "POST", "reset")
+        code, out = run_validate(tmp_path, sandbox, write_mapping(tmp_path))
+        line = line_of(out, "tax rates")
+        assert line.startswith("OK"), out
+        for shown in (
+            "VAT25 → 3000 OUTPUT 25 %",
+            "VAT15 → 3010 OUTPUT15 15 %",
+            "VAT0 → 3050 ZERORATEDOUTPUT 0 %",
+        ):
+            assert f"{shown} [queued: none queued]" in line, line
+    finally:
+        sandbox.stop()

@@ -166,6 +166,10 @@ class XeroClient:
         """The organisation's enabled currencies."""
         return self._call("GET", "/Currencies").get("Currencies") or []
 
+    def get_tax_rates(self) -> list[dict]:
+        """Every tax rate of the organisation (TaxType, EffectiveRate, Status), archived included."""
+        return self._call("GET", "/TaxRates").get("TaxRates") or []
+
     def iter_contacts(
         self,
         where: str | None = None,
@@ -298,19 +302,37 @@ class XeroClient:
 
     def save_invoices(self, invoices: list[dict]) -> list[WriteResult]:
         """Create or update invoices (POST; by InvoiceID or InvoiceNumber), one result each."""
-        return self._write("POST", "/Invoices", "Invoices", invoices, "invoices")
+        return self._write(
+            "POST", "/Invoices", "Invoices", invoices, "invoices", _DOCUMENT_WRITE_PARAMS
+        )
 
     def create_invoices(self, invoices: list[dict]) -> list[WriteResult]:
         """Create invoices only (PUT): a number already in Xero is refused, never overwritten."""
-        return self._write("PUT", "/Invoices", "Invoices", invoices, "invoices")
+        return self._write(
+            "PUT", "/Invoices", "Invoices", invoices, "invoices", _DOCUMENT_WRITE_PARAMS
+        )
 
     def create_credit_notes(self, credit_notes: list[dict]) -> list[WriteResult]:
         """Create credit notes only (PUT): a number already in Xero is refused."""
-        return self._write("PUT", "/CreditNotes", "CreditNotes", credit_notes, "credit notes")
+        return self._write(
+            "PUT",
+            "/CreditNotes",
+            "CreditNotes",
+            credit_notes,
+            "credit notes",
+            _DOCUMENT_WRITE_PARAMS,
+        )
 
     def save_credit_notes(self, credit_notes: list[dict]) -> list[WriteResult]:
         """Create or update credit notes (POST), one result each."""
-        return self._write("POST", "/CreditNotes", "CreditNotes", credit_notes, "credit notes")
+        return self._write(
+            "POST",
+            "/CreditNotes",
+            "CreditNotes",
+            credit_notes,
+            "credit notes",
+            _DOCUMENT_WRITE_PARAMS,
+        )
 
     def create_payments(self, payments: list[dict]) -> list[WriteResult]:
         """Create payments (PUT), one result each."""
@@ -335,7 +357,13 @@ class XeroClient:
         return WriteResult(False, None, errors or ["Xero did not store every allocation"], sent)
 
     def _write(
-        self, method: str, path: str, key: str, elements: list[dict], noun: str
+        self,
+        method: str,
+        path: str,
+        key: str,
+        elements: list[dict],
+        noun: str,
+        params: dict[str, str] | None = None,
     ) -> list[WriteResult]:
         """Send elements in batches; one WriteResult per element in input order.
 
@@ -353,7 +381,7 @@ class XeroClient:
             try:
                 try:
                     body = self._call(
-                        method, path, params=_WRITE_PARAMS, body={key: sent}, what=what
+                        method, path, params=params or _WRITE_PARAMS, body={key: sent}, what=what
                     )
                     returned = body.get(key) or []
                 except XeroValidationError as exc:
@@ -574,6 +602,8 @@ class XeroClient:
 
 
 _WRITE_PARAMS = {"summarizeErrors": "false"}
+# Invoices and credit notes: unit amounts Xero derives from LineAmount keep four decimals.
+_DOCUMENT_WRITE_PARAMS = {**_WRITE_PARAMS, "unitdp": "4"}
 
 
 def _modified_since(value: datetime | date | str | None) -> dict[str, str] | None:

@@ -79,8 +79,8 @@ def test_only_authorised_invoices_with_an_amount_due_are_paid():
 def test_target_summary_is_the_last_run_s_non_zero_counts():
     first = {"invoices": {"created": 9, "updated": 0}, "payments": {"created": 0, "failed": 0}}
     last = {
-        "invoices": {"created": 30, "updated": 1, "unchanged": 1, "failed": 5},
-        "credit_notes": {"created": 5, "updated": 0, "unchanged": 0, "failed": 1},
+        "invoices": {"created": 30, "updated": 1, "unchanged": 1, "undone": 0, "failed": 5},
+        "credit_notes": {"created": 5, "updated": 0, "unchanged": 0, "undone": 0, "failed": 1},
         "payments": {"created": 4, "failed": 0},
         "allocations": {"created": 0, "failed": 0},
     }

@@ -21,11 +21,17 @@ def test_summary_is_a_table_then_one_json_line():
     lines = out.getvalue().splitlines()
     assert lines[0] == "target-xero summary"
     assert "  contacts      matched 0, created 3, updated 0, failed 0" in lines
-    assert "  invoices      created 40, updated 0, unchanged 0, failed 2" in lines
+    assert "  invoices      created 40, updated 0, unchanged 0, undone 0, failed 2" in lines
     assert "  API calls     Xero 2, Qondor 42" in lines
     parsed = json.loads(lines[-1])
     assert parsed["event"] == "target-xero summary"
-    assert parsed["invoices"] == {"created": 40, "updated": 0, "unchanged": 0, "failed": 2}
+    assert parsed["invoices"] == {
+        "created": 40,
+        "updated": 0,
+        "unchanged": 0,
+        "undone": 0,
+        "failed": 2,
+    }
     assert parsed["api_calls"]["xero_by_endpoint"] == {"GET /Contacts": 1, "POST /Invoices": 1}
 
 

@@ -358,12 +358,14 @@ def test_invoice_payload():
             {
                 "Description": "Hotel, 2 nights",
                 "Quantity": 2.0,
-                "UnitAmount": 1500.0,
+                "LineAmount": 3000.0,
                 "AccountCode": "200",
             },
-            {"Description": "Fee", "Quantity": 1.0, "UnitAmount": 100.0, "AccountCode": "260"},
+            {"Description": "Fee", "Quantity": 1.0, "LineAmount": 100.0, "AccountCode": "260"},
         ],
     }
+    # Without Xero's tax rates no TaxType is sent (the account's own applies); UnitAmount never
+    # is: Xero derives it from LineAmount, so Qondor's line amount is what Xero holds.
     assert all("TaxType" not in line for line in invoice["LineItems"])
 
 
@@ -376,8 +378,8 @@ def test_card_payment_invoice_is_always_authorised():
 def test_credit_note_amounts_are_positive():
     note = credit_note_to_xero(credit_note(), MAPPING, "c")
     assert note["Type"] == "ACCRECCREDIT" and note["CreditNoteNumber"] == "100240"
-    assert [(li["Quantity"], li["UnitAmount"]) for li in note["LineItems"]] == [
-        (2.0, 1500.0),
+    assert [(li["Quantity"], li["LineAmount"]) for li in note["LineItems"]] == [
+        (2.0, 3000.0),
         (1.0, 100.0),
     ]
     assert "InvoiceNumber" not in note
@@ -398,10 +400,12 @@ def test_reference_template():
     )
 
 
-def test_card_payment_pays_the_amount_due():
-    payment = card_payment(
-        {"InvoiceID": "i", "InvoiceNumber": "7", "AmountDue": 3850.0}, "090", "2026-11-20"
-    )
+def test_card_payment_pays_what_the_card_was_charged():
+    item = booker_invoice(invoiceType=4, invoiceKind="card_payment", invoiceNumber="7")
+    item |= {"totalExclVat": 3080.0, "totalVat": 770.0, "totalInclVat": 3850.0}
+    invoice = {"InvoiceID": "i", "InvoiceNumber": "7", "Status": "AUTHORISED", "AmountDue": 3850.0}
+    payment, problem = card_payment(item, invoice, "090", "2026-11-20")
+    assert problem is None
     assert payment == {
         "Invoice": {"InvoiceID": "i"},
         "Account": {"Code": "090"},
@@ -409,7 +413,20 @@ def test_card_payment_pays_the_amount_due():
         "Amount": 3850.0,
         "Reference": "Card payment 7",
     }
-    assert card_payment({"InvoiceID": "i", "AmountDue": 0}, "090", "2026-11-20") is None
+    paid = invoice | {"Status": "PAID", "AmountDue": 0}
+    assert card_payment(item, paid, "090", "2026-11-20") == (None, None)
+
+
+def test_card_payment_never_pays_xeros_amount_due_when_it_differs_from_the_charge():
+    item = booker_invoice(invoiceType=4, invoiceKind="card_payment", invoiceNumber="100224")
+    item |= {"totalExclVat": 3099.8, "totalVat": 774.95, "totalInclVat": 3874.75}
+    invoice = {"InvoiceID": "i", "Status": "AUTHORISED", "AmountDue": 3929.25}
+    payment, problem = card_payment(item, invoice, "090", "2026-11-20")
+    assert payment is None
+    assert problem == (
+        "Invoice 100224: the card was charged NOK 3,874.75 but Xero's invoice has NOK 3,929.25 "
+        "due; nothing was paid, check the invoice in Xero"
+    )
 
 
 def test_credit_allocation_only_onto_an_authorised_invoice_with_amount_due():
