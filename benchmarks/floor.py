@@ -97,6 +97,8 @@ def xero_invoice_floor(data: InvoiceSyncData) -> Floor:
             "credit note writes": batches(data.credit_notes),
             "payment writes": batches(data.payments),
             "allocations": data.allocations,
+            # The money checks need each account's tax rate: GET /TaxRates once per run.
+            "tax rates read": 1 if data.queued else 0,
         }
     )
 

@@ -48,6 +48,7 @@ def test_floor_counts_contacts_batches_and_allocations():
         "credit note writes": 1,
         "payment writes": 1,
         "allocations": 1,
+        "tax rates read": 1,
     }
     assert floor.qondor_invoice_floor(data).total == 1 + 3 + 104
 
