@@ -66,7 +66,7 @@ def test_row_has_the_issue_keys_and_report_renders():
     assert row["cpu_ms_per_invoice"] == 10.0
     assert row["naive_xero_calls"] == 50 + 50 + 90 + 10 + 12 + 8 + 90
     text = report.markdown({"machine": run.machine({"load1_mean": 1.0}), "runs": [row]})
-    assert "| 100 | 30 | 6 | 15 | 0.40 |" in text
+    assert "| 100 | 30 | 6 | 16 | 0.38 |" in text
     assert "Xero calls ≤ 1.25 × floor at every N: met" in text
     assert "n=100" in report.row_text(row)
 
