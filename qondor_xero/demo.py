@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qondor_xero.money import written_mismatch
 from sandbox.process import SandboxError, SandboxProcess, port_is_free
 from sandbox.process import free_port as free_port  # tests start demo sandboxes on free ports
 
@@ -273,6 +274,35 @@ def target_summary(log_text: str) -> str | None:
     return "; ".join(parts)
 
 
+def money_check(qondor_state: dict, xero_state: dict, queue_ids: set[int]) -> str:
+    """Whether every Xero document of the synced items holds exactly what Qondor charged."""
+    docs = {d.get("InvoiceID"): d for d in xero_state.get("invoices", [])}
+    docs.update({d.get("CreditNoteID"): d for d in xero_state.get("creditNotes", [])})
+    paid: Counter = Counter()
+    for payment in xero_state.get("payments", []):
+        paid[(payment.get("Invoice") or {}).get("InvoiceID")] += round(payment["Amount"] * 100)
+    checked, cards, wrong = 0, 0, []
+    for item in qondor_state.get("invoices", []):
+        doc = docs.get(item.get("externalReference"))
+        if item["id"] not in queue_ids or doc is None:
+            continue
+        label = f"{item['invoiceNumber']}"
+        checked += 1
+        if why := written_mismatch(item, doc, label):
+            wrong.append(why)
+        if item.get("invoiceType") == 4:
+            cards += 1
+            if paid[doc.get("InvoiceID")] != round(abs(item["totalInclVat"]) * 100):
+                wrong.append(f"{label}: the card payment in Xero is not what the card was charged")
+    if wrong:
+        return "Money: Xero differs from Qondor:\n  " + "\n  ".join(wrong)
+    return (
+        f"Money: the {checked} documents Xero holds for the synced items total exactly what Qondor "
+        "charged\n(SubTotal, TotalTax, Total and every line amount, to the cent), and the "
+        f"{cards} card payments paid exactly what the cards were charged."
+    )
+
+
 READING_GUIDE = """\
 How to read it:
   - `qondor-xero validate` foretold the Failed items (an unmapped article, a currency Xero does
@@ -287,7 +317,11 @@ How to read it:
   - Between the syncs a customer paid invoices in Xero; sync 2 marks them Paid in Qondor and
     writes nothing to Xero: the queue is empty, so nothing is created twice.
   - Credit notes stay Processed in Qondor; in Xero they are PAID once fully allocated to the
-    invoice they cancel."""
+    invoice they cancel.
+  - The money line is the integration's guarantee: validate's "tax rates" check shows each
+    article's Xero account and rate, target-xero checks every item against Xero's tax rates and
+    rounding before writing it and compares Xero's totals after; an item that cannot match
+    fails in Qondor instead of reaching Xero."""
 
 
 # --- the demo -------------------------------------------------------------------------------
@@ -398,6 +432,8 @@ def _run_demo(
         format_report(rows, ["before", "after sync 1", "after sync 2"], [calls_1, calls_2]),
         flush=True,
     )
+    print()
+    print(money_check(after_2, sandbox.xero_state(), queue_ids), flush=True)
     print()
     print(READING_GUIDE, flush=True)
     print()

@@ -7,6 +7,7 @@ from qondor_xero.demo import (
     format_report,
     invoices_to_pay,
     item_rows,
+    money_check,
     target_summary,
 )
 
@@ -100,4 +101,50 @@ def test_target_summary_is_the_last_run_s_non_zero_counts():
     empty = json.dumps({"event": "target-xero summary", "items": {"received": 0}, **first})
     assert (
         target_summary(f"[info ] target-xero  {empty}") == "no items in the queue, nothing written"
+    )
+
+
+def test_money_line_says_every_document_matches_or_names_each_that_does_not():
+    charged = {"totalExclVat": 100.0, "totalVat": 25.0, "totalInclVat": 125.0, "currency": "NOK"}
+    lines = [{"lineNo": 1, "amountExclVat": 100.0}]
+    qondor = {
+        "invoices": [
+            {
+                "id": 1,
+                "invoiceNumber": "100",
+                "invoiceType": 1,
+                "externalReference": "a",
+                "lines": lines,
+                **charged,
+            },
+            {
+                "id": 2,
+                "invoiceNumber": "101",
+                "invoiceType": 4,
+                "externalReference": "b",
+                "lines": lines,
+                **charged,
+            },
+        ]
+    }
+    held = {
+        "SubTotal": 100.0,
+        "TotalTax": 25.0,
+        "Total": 125.0,
+        "LineItems": [{"LineAmount": 100.0}],
+    }
+    xero = {
+        "invoices": [held | {"InvoiceID": "a"}, held | {"InvoiceID": "b"}],
+        "payments": [{"Invoice": {"InvoiceID": "b"}, "Amount": 125.0}],
+    }
+    assert money_check(qondor, xero, {1, 2}).startswith(
+        "Money: the 2 documents Xero holds for the synced items total exactly what Qondor charged"
+    )
+    xero["invoices"][0] |= {"TotalTax": 25.01, "Total": 125.01}
+    xero["payments"][0]["Amount"] = 120.0
+    assert money_check(qondor, xero, {1, 2}) == (
+        "Money: Xero differs from Qondor:\n"
+        "  100: Xero holds NOK 125.01 (excl. VAT 100.00, VAT 25.01) but Qondor charged NOK 125.00 "
+        "(excl. VAT 100.00, VAT 25.00)\n"
+        "  101: the card payment in Xero is not what the card was charged"
     )
