@@ -117,6 +117,12 @@ def markdown(results: dict[str, Any]) -> str:
             out.append(f"- floor, {k.replace('_', ' ')}: {v}")
         for flow, calls in d["calls"].items():
             out.append(f"- measured, {flow.replace('_', ' ')}, Xero: {_calls(calls['xero'])}")
+            if calls.get("xero_egress"):
+                per = calls["xero_egress_bytes"] / r["n"] if r["n"] else 0
+                out.append(
+                    f"- Xero egress, {flow.replace('_', ' ')}: {_bytes(calls['xero_egress'])} "
+                    f"({per:,.0f} bytes per queued invoice)"
+                )
             out.append(f"- measured, {flow.replace('_', ' ')}, Qondor: {_calls(calls['qondor'])}")
         naive = ", ".join(f"{k} {v:,}" for k, v in d["naive_xero"].items())
         out.append(
@@ -153,6 +159,11 @@ def markdown(results: dict[str, Any]) -> str:
 
     out += ["## Targets", "", *targets(rows), ""]
     return "\n".join(out)
+
+
+def _bytes(by_endpoint: dict[str, int]) -> str:
+    total = sum(by_endpoint.values())
+    return ", ".join(f"`{k}` {v:,} B" for k, v in by_endpoint.items()) + f" (total {total:,} B)"
 
 
 def _calls(by_endpoint: dict[str, int]) -> str:

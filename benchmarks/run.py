@@ -137,8 +137,11 @@ def flow_calls(sb: Sandbox) -> dict[str, Any]:
     qondor, q429 = count_calls(sb.calls_since_mark("qondor"))
     api = Counter({k: v for k, v in xero.items() if is_api_call(k)})
     reads: dict[str, list[str]] = {}  # query strings of Xero reads, to see what was asked
+    egress: Counter[str] = Counter()  # response body bytes by endpoint: Xero prices egress
     for r in xero_log:
         key = endpoint(str(r.get("method")), str(r.get("path")))
+        if is_api_call(key):
+            egress[key] += int(r.get("bytes") or 0)
         if key.startswith("GET ") and is_api_call(key) and xero[key] <= 40:
             reads.setdefault(key, []).append(f"{r.get('status')} {r.get('query', '')}"[:300])
     return {
@@ -147,6 +150,8 @@ def flow_calls(sb: Sandbox) -> dict[str, Any]:
         "xero_auth": dict(sorted((k, v) for k, v in xero.items() if not is_api_call(k))),
         "xero_total": sum(api.values()),
         "xero_429": x429,
+        "xero_egress": dict(sorted(egress.items())),
+        "xero_egress_bytes": sum(egress.values()),
         "qondor": dict(sorted(qondor.items())),
         "qondor_total": sum(qondor.values()),
         "qondor_429": q429,
@@ -298,6 +303,7 @@ def combine(n: int, lifted: dict[str, Any] | None, real: dict[str, Any] | None, 
         "cpu_ms_per_invoice": None,
         "target_peak_rss_mb": None,
         "naive_xero_calls": sum(base["naive_xero"].values()),
+        "xero_egress_bytes": sum(c.get("xero_egress_bytes", 0) for c in calls.values()),
     }
     if real and "error" not in real:
         row["xero_429"] = sum(real[f]["calls"]["xero_429"] for f in calls)

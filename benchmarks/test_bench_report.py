@@ -20,6 +20,8 @@ def _flow(xero, qondor, wall, x429=0):
             "xero_auth": {"POST /connect/token": 1},
             "xero_total": sum(xero.values()),
             "xero_429": x429,
+            "xero_egress": {k: 1000 * v for k, v in xero.items()},
+            "xero_egress_bytes": 1000 * sum(xero.values()),
             "qondor": qondor,
             "qondor_total": sum(qondor.values()),
             "qondor_429": 0,
@@ -67,6 +69,9 @@ def test_row_has_the_issue_keys_and_report_renders():
     assert row["naive_xero_calls"] == 50 + 50 + 90 + 10 + 12 + 8 + 90
     text = report.markdown({"machine": run.machine({"load1_mean": 1.0}), "runs": [row]})
     assert "| 100 | 30 | 6 | 16 | 0.38 |" in text
+    assert row["xero_egress_bytes"] == 6000  # both flows' answers
+    assert "- Xero egress, invoice sync: `GET /Contacts` 1,000 B" in text
+    assert "(total 5,000 B) (50 bytes per queued invoice)" in text
     assert "Xero calls ≤ 1.25 × floor at every N: met" in text
     assert "n=100" in report.row_text(row)
 

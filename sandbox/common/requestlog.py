@@ -1,4 +1,5 @@
-"""The request log both fake APIs keep: method, path, query, status, time, caller."""
+"""The request log both fake APIs keep: method, path, query, status, time, caller, and the
+response body's size in bytes (what a partner that prices egress would count, uncompressed)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def mask_secret(secret: str | None) -> str | None:
     return "…" + secret[-4:] if len(secret) > 8 else "…"
 
 
-_FIELDS = ("method", "path", "query", "status", "time", "duration_ms", "tenant")
+_FIELDS = ("method", "path", "query", "status", "time", "duration_ms", "tenant", "bytes")
 
 
 class RequestLog:
@@ -95,7 +96,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         notes: dict[str, Any] = scope.setdefault("sandbox", {})
-        status = {"code": 0}
+        status = {"code": 0, "bytes": 0}
         recorded = False
         started = time.monotonic()
         when = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -113,6 +114,7 @@ class RequestLogMiddleware:
                 "time": when,
                 "duration_ms": round((time.monotonic() - started) * 1000, 1),
                 "tenant": notes.get("tenant") or self.identify(scope),
+                "bytes": status["bytes"],
             }
             entry.update({k: v for k, v in notes.items() if k not in entry})
             self.log.record(entry)
@@ -120,8 +122,10 @@ class RequestLogMiddleware:
         async def send_logged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                record()  # before the last byte leaves, so a caller's next look sees this call
+            elif message["type"] == "http.response.body":
+                status["bytes"] += len(message.get("body", b""))
+                if not message.get("more_body"):
+                    record()  # before the last byte leaves, so a caller's next look sees it
             await send(message)
 
         try:
