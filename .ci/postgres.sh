@@ -2,6 +2,7 @@
 # Install (Debian's package, if missing) and start a local PostgreSQL for the tests that need a
 # real server; print the URL they connect to. Run as root, as CI is.
 set -euo pipefail
+exec 3>&1 1>&2  # only the URL goes to standard output
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
@@ -10,11 +11,11 @@ version=$(ls /usr/lib/postgresql | sort -n | tail -1)
 if ! pg_lsclusters -h 2>/dev/null | grep -q "^$version main"; then
   pg_createcluster "$version" main >/dev/null
 fi
-pg_ctlcluster "$version" main start 2>/dev/null || true
+pg_ctlcluster "$version" main start || true  # "already running" is fine
 for _ in $(seq 1 30); do
   pg_isready -q -h 127.0.0.1 -p 5432 && break
   sleep 1
 done
 pg_isready -q -h 127.0.0.1 -p 5432
 su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
-echo "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+echo "postgresql://postgres:postgres@127.0.0.1:5432/postgres" >&3

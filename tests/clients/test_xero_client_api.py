@@ -149,7 +149,9 @@ def test_writes_split_to_50_keep_input_order_and_report_each_element(box, contac
     assert "999" in results[7].errors[0] and results[7].obj is None
     assert results[0].obj["InvoiceNumber"] == "QX-000" and results[0].obj["InvoiceID"]
     posts = api_calls(box, "POST", "/Invoices")
-    assert len(posts) == 3 and all(p["params"] == {"summarizeErrors": "false"} for p in posts)
+    # unitdp=4: the unit amounts Xero derives from LineAmount keep four decimals
+    wanted = {"summarizeErrors": "false", "unitdp": "4"}
+    assert len(posts) == 3 and all(p["params"] == wanted for p in posts)
     stored = {i["InvoiceNumber"] for i in box.xero_state()["invoices"]}
     assert stored == {f"QX-{i:03d}" for i in range(120)} - {"QX-007", "QX-088"}
     assert client.calls["POST /Invoices"] == 3
