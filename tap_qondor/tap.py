@@ -25,6 +25,7 @@ class TapQondor(Tap):
     """Reads Qondor's queue of unprocessed invoices once per run; emits customers, invoices, credit notes."""
 
     name = "tap-qondor"
+    package_name = "qondor-xero"  # the distribution: --about and --version know its version
 
     config_jsonschema = th.PropertiesList(
         th.Property(

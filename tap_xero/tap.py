@@ -30,6 +30,7 @@ class TapXero(Tap):
     """Reads Xero invoices whose status changed within the lookback window."""
 
     name = "tap-xero"
+    package_name = "qondor-xero"  # the distribution: --about and --version know its version
 
     config_jsonschema = th.PropertiesList(
         th.Property("api_url", th.StringType, default=XERO_API_URL, description="Xero API base"),

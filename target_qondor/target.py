@@ -27,6 +27,7 @@ class TargetQondor(Target):
     """Reads tap-xero's `invoices` stream and calls Qondor's SetAsPaid for the PAID ones."""
 
     name = "target-qondor"
+    package_name = "qondor-xero"  # the distribution: --about and --version know its version
 
     config_jsonschema = th.PropertiesList(
         th.Property(

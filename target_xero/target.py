@@ -23,6 +23,7 @@ class TargetXero(Target):
     """Upserts Qondor's customers, invoices and credit notes into Xero and acknowledges each in Qondor."""
 
     name = "target-xero"
+    package_name = "qondor-xero"  # the distribution: --about and --version know its version
     # One paced Xero client and ordered streams: drain one sink at a time.
     max_parallelism = 1
 
