@@ -9,10 +9,12 @@ from array import array
 from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
+from singer_sdk.helpers.types import Context
 from singer_sdk.streams import Stream
 
 from qondor_xero.mapping import Mapping
 from qondor_xero.qondor import QondorClient, contract
+from tap_qondor.records import place_null_objects
 
 if TYPE_CHECKING:
     from tap_qondor.tap import TapQondor
@@ -189,3 +191,16 @@ class QondorStream(Stream):
         """The tap's one queue read for this run."""
         tap: TapQondor = self._tap  # type: ignore[assignment]
         return tap.queue
+
+    @property
+    def flatten_depth(self) -> int:
+        """How many object levels the SDK's flattening turns into columns (0: not flattened)."""
+        stream_map = self.stream_maps[0]
+        if not stream_map.flattening_enabled or stream_map.flattening_options is None:
+            return 0
+        return stream_map.flattening_options.max_level
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """The row with its null objects placed so that every loader stores NULL."""
+        place_null_objects(row, self.schema, self.flatten_depth)
+        return row

@@ -1,4 +1,8 @@
-"""tap-qondor's streams: customers, invoices and credit_notes, with schemas from the contract."""
+"""tap-qondor's streams: customers, invoices, credit_notes and their line and field rows.
+
+Schemas come from the contract. Every stream is one snapshot of the queue: with
+`emit_activate_version_messages` (on by default) a loader's table follows the queue.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,13 @@ from singer_sdk.helpers.types import Context
 
 from qondor_xero.qondor import contract
 from tap_qondor.client import QondorStream
+from tap_qondor.records import (
+    TIMESTAMP_FIELDS,
+    field_records,
+    item_record,
+    line_records,
+    nullable_leaves,
+)
 
 InvoiceType = contract.InvoiceType
 INVOICE_TYPES = (
@@ -26,6 +37,8 @@ def item_schema(types: Iterable[InvoiceType]) -> dict[str, Any]:
     types = tuple(types)
     schema = copy.deepcopy(contract.INVOICE_SCHEMA)
     props = schema["properties"]
+    for name in TIMESTAMP_FIELDS:  # sent normalised by item_record
+        props[name] = {"type": ["string", "null"], "format": "date-time"}
     props["invoiceType"]["enum"] = [t.value for t in types]
     props["invoiceTypeText"]["enum"] = [t.name for t in types]
     props["invoiceKind"] = {
@@ -35,6 +48,7 @@ def item_schema(types: Iterable[InvoiceType]) -> dict[str, Any]:
         + ", ".join(contract.INVOICE_KINDS[t] for t in types),
     }
     schema["required"] = [*schema["required"], "invoiceKind"]
+    nullable_leaves(schema)
     return schema
 
 
@@ -57,7 +71,8 @@ class InvoicesStream(QondorStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The queued items of types 1 to 4, with `invoiceKind`."""
-        yield from self.queue.items_of(INVOICE_TYPES)
+        for item in self.queue.items_of(INVOICE_TYPES):
+            yield item_record(item, self.logger)
 
 
 class CreditNotesStream(QondorStream):
@@ -68,7 +83,57 @@ class CreditNotesStream(QondorStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The queued CreditNote items, with `invoiceKind` `credit_note`."""
-        yield from self.queue.items_of(CREDIT_NOTE_TYPES)
+        for item in self.queue.items_of(CREDIT_NOTE_TYPES):
+            yield item_record(item, self.logger)
 
 
-STREAM_TYPES = (CustomersStream, InvoicesStream, CreditNotesStream)
+def child_schema(row: dict[str, Any], *keys: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """A child row's schema: the owning item's id and number, `keys`, then the row's fields."""
+    schema = copy.deepcopy(row)
+    schema["properties"] = {
+        "invoiceId": {"type": "integer", "description": "`id` of the invoice or credit note"},
+        "invoiceNumber": {"type": "string"},
+        **dict(keys),
+        **schema["properties"],
+    }
+    schema["required"] = ["invoiceId", *(name for name, _ in keys), *schema.get("required", [])]
+    return schema
+
+
+class InvoiceLinesStream(QondorStream):
+    """The lines of every emitted invoice and credit note, one row each (a credit note's negative)."""
+
+    name = "invoice_lines"
+    primary_keys = ("invoiceId", "lineNo")
+    schema = child_schema(contract.INVOICE_LINE_SCHEMA)
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Each line with its item's id and number, in queue order."""
+        for item in self.queue.items_of(ALL_TYPES):
+            yield from line_records(item)
+
+
+class InvoiceFieldsStream(QondorStream):
+    """The customer invoice fields (PO number, cost centre, ...) of every emitted item."""
+
+    name = "invoice_fields"
+    primary_keys = ("invoiceId", "fieldNo")
+    schema = child_schema(
+        contract.INVOICE_FIELD_SCHEMA,
+        ("fieldNo", {"type": "integer", "description": "Position in the item's list, from 1"}),
+    )
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Each field with its item's id and number and its position, in queue order."""
+        for item in self.queue.items_of(ALL_TYPES):
+            yield from field_records(item)
+
+
+ALL_TYPES = INVOICE_TYPES + CREDIT_NOTE_TYPES
+STREAM_TYPES = (
+    CustomersStream,
+    InvoicesStream,
+    CreditNotesStream,
+    InvoiceLinesStream,
+    InvoiceFieldsStream,
+)

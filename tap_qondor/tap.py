@@ -60,10 +60,20 @@ class TapQondor(Tap):
                 "Qondor invoice types to emit: " + ", ".join(TYPE_NAMES) + " (default all five)."
             ),
         ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=True,
+            description=(
+                "Send ACTIVATE_VERSION with every stream: each run is the whole queue, so a "
+                "loader that honours it (target-postgres) drops the rows of items no longer "
+                "queued. target-xero ignores it."
+            ),
+        ),
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
-        """The streams, in the order a run emits them: customers, invoices, credit_notes."""
+        """The streams in emit order: customers, invoices, credit_notes, invoice_lines, invoice_fields."""
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
     def load_streams(self) -> list[Stream]:

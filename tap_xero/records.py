@@ -1,4 +1,8 @@
-"""Xero invoices and credit notes as Singer records: the fields we publish, dates in ISO 8601."""
+"""Xero invoices and credit notes as Singer records: the fields we publish, dates in ISO 8601.
+
+Date, DueDate and FullyPaidOnDate are days in Xero (sent as midnight): they become `YYYY-MM-DD`.
+UpdatedDateUTC is a moment: an ISO 8601 date-time in UTC.
+"""
 
 from __future__ import annotations
 
@@ -56,7 +60,7 @@ def _record(
     contact = obj.get("Contact") or {}
     record["Contact"] = {"ContactID": contact.get("ContactID"), "Name": contact.get("Name")}
     for name in DATE_FIELDS:
-        record[name] = iso_datetime(obj.get(name), label, name)
+        record[name] = iso_date(obj.get(name), label, name)
     record["UpdatedDateUTC"] = iso_datetime(obj.get("UpdatedDateUTC"), label, "UpdatedDateUTC")
     if record["UpdatedDateUTC"] is None:
         raise XeroRecordError(f"Xero {label}: UpdatedDateUTC is missing")
@@ -72,6 +76,20 @@ def iso_datetime(value: Any, label: str = "object", field: str = "date") -> str 
     except (TypeError, ValueError):
         raise XeroRecordError(f"Xero {label}: {field} {value!r} is not a date") from None
     return moment.isoformat()
+
+
+def iso_date(value: Any, label: str = "object", field: str = "date") -> str | None:
+    """A Xero day (`/Date(ms+0000)/` at midnight, ISO string or datetime) as `YYYY-MM-DD`.
+
+    The day is read in the value's own offset: a day is not moved by time zones.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        moment = parse_xero_date(value)
+    except (TypeError, ValueError):
+        raise XeroRecordError(f"Xero {label}: {field} {value!r} is not a date") from None
+    return moment.date().isoformat() if moment else None
 
 
 def xero_datetime(value: Any) -> datetime:

@@ -84,12 +84,12 @@ def _document_schema(kind: str, types: str, *amounts: str) -> dict[str, Any]:
         th.Property("Status", th.StringType, description="AUTHORISED or PAID"),
         th.Property("Reference", th.StringType),
         th.Property("Contact", _contact),
-        th.Property("Date", th.DateTimeType),
-        th.Property("DueDate", th.DateTimeType),
+        th.Property("Date", th.DateType),
+        th.Property("DueDate", th.DateType),
         th.Property("CurrencyCode", th.StringType),
         th.Property("Total", _money),
         *(th.Property(amount, _money) for amount in amounts),
-        th.Property("FullyPaidOnDate", th.DateTimeType),
+        th.Property("FullyPaidOnDate", th.DateType),
         th.Property("UpdatedDateUTC", th.DateTimeType, required=True),
     ).to_dict()
 

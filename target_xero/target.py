@@ -5,17 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from singer_sdk import typing as th
-from singer_sdk.sinks import Sink
+from singer_sdk.sinks import BatchSink, Sink
 from singer_sdk.target_base import Target
 
 from qondor_xero.mapping import MappingError
 from target_xero.run import RunStopped, SyncRun
 from target_xero.sinks import CreditNotesSink, CustomersSink, InvoicesSink
 
+
+class IgnoredSink(BatchSink):
+    """tap-qondor's rows for warehouses (invoice_lines, invoice_fields): the invoice carries them."""
+
+    def process_record(self, record: dict, context: dict) -> None:
+        """Nothing: the lines and fields reach Xero inside their invoice."""
+
+    def process_batch(self, context: dict) -> None:
+        """Nothing to write."""
+
+
 SINKS: dict[str, type[Sink]] = {
     "customers": CustomersSink,
     "invoices": InvoicesSink,
     "credit_notes": CreditNotesSink,
+    "invoice_lines": IgnoredSink,
+    "invoice_fields": IgnoredSink,
 }
 
 
@@ -97,7 +110,8 @@ class TargetXero(Target):
     ).to_dict()
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """customers, invoices and credit_notes each have their sink; other streams are refused."""
+        """customers, invoices and credit_notes each have their sink; line and field rows are
+        ignored; other streams are refused."""
         try:
             return SINKS[stream_name]
         except KeyError:
@@ -119,6 +133,9 @@ class TargetXero(Target):
             except MappingError as exc:
                 raise RunStopped(f"target-xero: {exc}") from None
         return self._run
+
+    def _process_activate_version_message(self, message_dict: dict) -> None:
+        """Ignore ACTIVATE_VERSION (tap-qondor's, for warehouses): each item is acknowledged alone."""
 
     def drain_stream(self, stream_name: str) -> None:
         """Drain one stream's pending records now (credit notes wait for their invoices)."""

@@ -9,6 +9,8 @@ correction to the real payloads is one commit here.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
@@ -211,6 +213,11 @@ INVOICE_LINE_SCHEMA: dict[str, Any] = {
     "required": ["lineNo", "articleNumber", "quantity", "unitPriceExclVat", "amountExclVat"],
 }
 
+INVOICE_FIELD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"heading": _nstr, "externalReference": _nstr, "value": _nstr},
+}
+
 # [contract] The invoice ("payment") object, in full, from the queue and from Invoice/{id}.
 INVOICE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -235,13 +242,7 @@ INVOICE_SCHEMA: dict[str, Any] = {
         "creditedInvoiceNumber": _nstr,
         "externalReference": _nstr,
         "errorMessage": _nstr,
-        "customerInvoiceFields": {
-            "type": ["array", "null"],
-            "items": {
-                "type": "object",
-                "properties": {"heading": _nstr, "externalReference": _nstr, "value": _nstr},
-            },
-        },
+        "customerInvoiceFields": {"type": ["array", "null"], "items": INVOICE_FIELD_SCHEMA},
         "lines": {"type": "array", "items": INVOICE_LINE_SCHEMA},
         "totalExclVat": _num,
         "totalVat": _num,
@@ -324,6 +325,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "unauthorized": UNAUTHORIZED_SCHEMA,
     **SET_AS_BODIES,
 }
+
+
+# Qondor's .NET timestamps: up to 7 fractional digits, `Z`, an offset, or nothing (taken as UTC).
+TIMESTAMP = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE
+)
+
+
+def timestamp_as_rfc3339(value: str) -> str:
+    """A Qondor timestamp as RFC 3339 in UTC with microseconds (`2026-11-20T09:14:03.123456+00:00`).
+
+    The 7th fractional digit (100 ns) is dropped: no warehouse keeps it. ValueError if unreadable.
+    """
+    match = TIMESTAMP.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"{value!r} is not a Qondor timestamp")
+    seconds, fraction, zone = match.groups()
+    zone = "+00:00" if not zone or zone.upper() == "Z" else zone
+    moment = datetime.fromisoformat(f"{seconds}.{(fraction or '0')[:6]:0<6}{zone}")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def validate(kind: str, payload: Any) -> None:

@@ -40,16 +40,27 @@ def test_about_markdown_documents_every_setting():
     assert "offices" in rows["mapping_file"] and "projects" in rows["mapping_file"]
 
 
-def test_discovery_lists_the_three_streams_in_emit_order(tmp_path):
+def test_discovery_lists_the_streams_in_emit_order(tmp_path):
     done = run_tap("--discover", config={"api_key": SECRET}, tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr
-    streams = json.loads(done.stdout)["streams"]
-    assert [s["tap_stream_id"] for s in streams] == ["customers", "invoices", "credit_notes"]
+    every = json.loads(done.stdout)["streams"]
+    assert [s["tap_stream_id"] for s in every] == [
+        "customers",
+        "invoices",
+        "credit_notes",
+        "invoice_lines",
+        "invoice_fields",
+    ]
+    keys = {s["tap_stream_id"]: s["key_properties"] for s in every}
+    assert keys["invoice_lines"] == ["invoiceId", "lineNo"]
+    assert keys["invoice_fields"] == ["invoiceId", "fieldNo"]
+    streams = every[:3]
     for stream in streams:
         assert stream["key_properties"] == ["id"]
         props = stream["schema"]["properties"]
         if stream["tap_stream_id"] != "customers":
             assert props["invoiceDate"]["format"] == "date"
+            assert props["createdDate"]["format"] == "date-time"
             assert props["totalInclVat"]["type"] == "number"
             assert "null" in props["booker"]["type"]
             assert props["lines"]["items"]["properties"]["amountExclVat"]["type"] == "number"

@@ -24,6 +24,8 @@ TAP = str(Path(sys.executable).with_name("tap-qondor"))
 DEMO_MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "demo.yml"
 QUEUE_PATH = contract.UNPROCESSED_INVOICES
 CREDIT_NOTE_IDS = [5033, 5034, 5035, 5036, 5037, 5038]
+DOCUMENT_STREAMS = ["customers", "invoices", "credit_notes"]
+ROW_STREAMS = ["invoice_lines", "invoice_fields"]  # the documents' lines and fields, as rows
 
 
 @dataclass
@@ -66,7 +68,11 @@ def sync_in_process(box, **settings: Any) -> dict[str, list[int]]:
     config = {**box.qondor_config(), "mapping_file": str(DEMO_MAPPING), **settings}
     runner = TapTestRunner(TapQondor, config=config)
     runner.sync_all()
-    return {name: [r["id"] for r in records] for name, records in runner.records.items()}
+    return {
+        name: [r["id"] for r in records]
+        for name, records in runner.records.items()
+        if name in DOCUMENT_STREAMS
+    }
 
 
 def write_mapping(tmp_path: Path, offices: list[int], projects: list[int]) -> str:
@@ -106,7 +112,7 @@ def queue(demo) -> list[dict[str, Any]]:
 def test_a_run_emits_customers_then_invoices_then_credit_notes(demo_run, queue):
     run, calls = demo_run
     assert run.returncode == 0, run.stderr
-    assert run.stream_order == ["customers", "invoices", "credit_notes"]
+    assert run.stream_order == DOCUMENT_STREAMS + ROW_STREAMS
     assert sorted(run.ids("invoices") + run.ids("credit_notes")) == [i["id"] for i in queue]
     assert sorted(run.ids("credit_notes")) == CREDIT_NOTE_IDS
     named = {i["customerId"] for i in queue if i["customerId"] is not None}
@@ -124,6 +130,9 @@ def test_a_run_emits_customers_then_invoices_then_credit_notes(demo_run, queue):
     assert credit["creditedInvoiceNumber"] == "100201"
     booking = next(r for r in run.records["invoices"] if r["invoiceKind"] == "booking")
     assert booking["customerId"] is None and booking["booker"]["lastName"]
+    # A null object is left out (loaders store a missing key as NULL, a null one as JSON null).
+    assert "customer" not in booking
+    assert not any("booker" in r for r in run.records["invoices"] if r["customerId"])
     # One queue read, each customer once, no state that could skip an item next time.
     assert calls[QUEUE_PATH] == 1
     assert all(n == 1 for p, n in calls.items() if p.startswith("/Customer/"))
@@ -135,7 +144,7 @@ def test_every_record_validates_against_its_stream_schema(demo_run):
     run, _ = demo_run
     assert run.returncode == 0, run.stderr
     schemas = {m["stream"]: m["schema"] for m in run.messages if m["type"] == "SCHEMA"}
-    assert list(schemas) == ["customers", "invoices", "credit_notes"]
+    assert list(schemas) == DOCUMENT_STREAMS + ROW_STREAMS
     checked = 0
     for m in run.messages:
         if m["type"] == "RECORD":
@@ -145,10 +154,59 @@ def test_every_record_validates_against_its_stream_schema(demo_run):
                 format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
             )
             checked += 1
-    assert checked == 43 + len(run.records["customers"])
+    rows = sum(len(run.records[name]) for name in ROW_STREAMS)
+    assert checked == 43 + len(run.records["customers"]) + rows
     lines = [line for r in run.records["invoices"] for line in r["lines"]]
     assert all(isinstance(line["amountExclVat"], int | float) for line in lines)
     assert all(r["invoiceDate"][4] == "-" for r in run.records["invoices"])
+    # Qondor's 7-digit .NET timestamps arrive as RFC 3339 in UTC, with microseconds.
+    created = [r["createdDate"] for r in run.records["invoices"]]
+    assert all(
+        c.endswith("+00:00") and len(c) == len("2026-11-20T09:14:03.123456+00:00") for c in created
+    )
+
+
+def test_lines_and_fields_are_rows_keyed_by_their_document(demo_run, queue):
+    run, _ = demo_run
+    documents = run.records["invoices"] + run.records["credit_notes"]
+    lines = run.records["invoice_lines"]
+    assert len(lines) == sum(len(i["lines"]) for i in queue)
+    assert len({(r["invoiceId"], r["lineNo"]) for r in lines}) == len(lines)
+    nested = {(d["id"], line["lineNo"]): line for d in documents for line in d["lines"]}
+    for row in lines:
+        line = nested[(row["invoiceId"], row["lineNo"])]
+        assert {k: row[k] for k in line} == line
+    credit_lines = [r for r in lines if r["invoiceId"] in CREDIT_NOTE_IDS]
+    assert credit_lines and all(r["amountExclVat"] < 0 for r in credit_lines)
+    fields = run.records["invoice_fields"]
+    expected = [
+        (i["id"], n, f["heading"], f["value"])
+        for i in queue
+        for n, f in enumerate(i.get("customerInvoiceFields") or [], start=1)
+    ]
+    assert sorted(
+        (r["invoiceId"], r["fieldNo"], r["heading"], r["value"]) for r in fields
+    ) == sorted(expected)
+    assert fields and all(r["invoiceNumber"] for r in fields)
+
+
+def test_flattened_records_carry_only_the_columns_of_their_schema(demo, queue, tmp_path):
+    run = run_tap(demo, tmp_path, flattening_enabled=True, flattening_max_depth=1)
+    assert run.returncode == 0, run.stderr
+    schemas = {m["stream"]: m["schema"] for m in run.messages if m["type"] == "SCHEMA"}
+    for m in run.messages:
+        if m["type"] == "RECORD":
+            assert set(m["record"]) <= set(schemas[m["stream"]]["properties"]), m["stream"]
+            jsonschema.validate(m["record"], schemas[m["stream"]])
+    by_id = {r["id"]: r for r in run.records["invoices"]}
+    bookers = [i for i in queue if i["booker"] and i["invoiceType"] != 5]
+    assert bookers
+    for item in bookers:
+        record = by_id[item["id"]]
+        assert record["booker__email"] == item["booker"]["email"]
+        assert record["customer__id"] is None and record["customer__name"] is None
+    companies = [r for r in by_id.values() if r["customerId"]]
+    assert companies and all(r["booker__email"] is None for r in companies)
 
 
 def emitted(ids: dict[str, list[int]]) -> list[int]:

@@ -35,14 +35,14 @@ def test_paid_invoice_record_has_iso_dates_and_only_published_fields():
         "Status": "PAID",
         "Reference": "PO 4500012",
         "Contact": {"ContactID": "c-1", "Name": "Fjord Events AS"},
-        "Date": "2026-11-20T00:00:00+00:00",
-        "DueDate": "2026-12-04T00:00:00+00:00",
+        "Date": "2026-11-20",
+        "DueDate": "2026-12-04",
         "CurrencyCode": "NOK",
         "Total": 3750.0,
         "AmountDue": 0.0,
         "AmountPaid": 3750.0,
         "AmountCredited": 0.0,
-        "FullyPaidOnDate": "2026-11-30T00:00:00+00:00",
+        "FullyPaidOnDate": "2026-11-30",
         "UpdatedDateUTC": "2026-11-30T10:30:12.345000+00:00",
     }
 
@@ -89,5 +89,5 @@ def test_credit_note_record():
     record = credit_note_record(note)
     assert record["CreditNoteID"] == "cn-1"
     assert record["RemainingCredit"] == 0.0
-    assert record["Date"] == "2026-11-20T00:00:00+00:00"
+    assert record["Date"] == "2026-11-20"
     assert record["DueDate"] is None
