@@ -1,0 +1,191 @@
+"""Both taps into real loaders, as a data engineer composes them: what an analyst then queries.
+
+`meltano run` in the test project against a private sandbox; PostgreSQL from the
+`postgres_database` fixture (`.ci/run` starts the server).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from qondor_xero.qondor import QondorClient
+
+pytestmark = pytest.mark.slow
+
+QONDOR_STREAMS = ("customers", "invoices", "credit_notes", "invoice_lines", "invoice_fields")
+XERO_STREAMS = ("invoices",)
+
+
+def queued(box) -> list[dict]:
+    """What Qondor's queue holds now."""
+    return QondorClient(box.qondor_url, "sandbox-qondor-key").get_unprocessed_invoices()
+
+
+def prefixed(prefix: str, streams: tuple[str, ...]) -> str:
+    """A stream_maps setting that renames each stream to `<prefix>_<stream>`."""
+    return json.dumps({name: {"__alias__": f"{prefix}_{name}"} for name in streams})
+
+
+def money(values) -> Decimal:
+    return sum((Decimal(str(v)) for v in values), Decimal(0))
+
+
+def column_types(db: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
+    rows = db.execute(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = %s AND table_name = %s",
+        (schema, table),
+    ).fetchall()
+    return dict(rows)
+
+
+def check_qondor_tables(db: psycopg.Connection, schema: str, names: dict[str, str], queue) -> None:
+    """The queue as tables: counts, SQL NULL for a missing customer or booker, money, types, lines."""
+    invoices = [i for i in queue if i["invoiceType"] != 5]
+    credit_notes = [i for i in queue if i["invoiceType"] == 5]
+    t = {k: f'"{schema}"."{v}"' for k, v in names.items()}
+
+    def one(sql: str):
+        return db.execute(sql).fetchone()
+
+    assert one(f"SELECT count(*) FROM {t['invoices']}")[0] == len(invoices)
+    assert one(f"SELECT count(*) FROM {t['credit_notes']}")[0] == len(credit_notes)
+    named = {i["customerId"] for i in queue if i["customerId"] is not None}
+    assert one(f"SELECT count(*) FROM {t['customers']}")[0] == len(named)
+    no_booker = sum(1 for i in invoices if not i["booker"])
+    no_customer = sum(1 for i in invoices if not i["customer"])
+    assert 0 < no_booker < len(invoices) and 0 < no_customer < len(invoices)
+    assert one(
+        f'SELECT count(*) FILTER (WHERE "booker__firstName" IS NULL AND booker__email IS NULL),'
+        f" count(*) FILTER (WHERE customer__id IS NULL AND customer__name IS NULL)"
+        f" FROM {t['invoices']}"
+    ) == (no_booker, no_customer)
+    assert one(f'SELECT sum("totalInclVat"), sum("totalVat") FROM {t["invoices"]}') == (
+        money(i["totalInclVat"] for i in invoices),
+        money(i["totalVat"] for i in invoices),
+    )
+    types = column_types(db, schema, names["invoices"])
+    assert types["invoiceDate"] == "date" and types["dueDate"] == "date"
+    assert types["createdDate"].startswith("timestamp")
+    assert types["lastModifiedDate"].startswith("timestamp")
+    assert types["totalInclVat"] == "numeric" and types["booker__email"] == "text"
+    # Line rows join their invoice or credit note and add up to its totals.
+    lines = sum(len(i["lines"]) for i in queue)
+    assert one(f"SELECT count(*) FROM {t['invoice_lines']}")[0] == lines
+    mismatched = one(
+        f"SELECT count(*) FROM (SELECT d.id FROM {t['invoices']} d JOIN {t['invoice_lines']} l"
+        f' ON l."invoiceId" = d.id GROUP BY d.id, d."totalExclVat"'
+        f' HAVING sum(l."amountExclVat") <> d."totalExclVat") wrong'
+    )[0]
+    assert mismatched == 0
+    joined = one(
+        f'SELECT count(*) FROM {t["invoice_lines"]} l LEFT JOIN {t["invoices"]} i ON i.id = l."invoiceId"'
+        f' LEFT JOIN {t["credit_notes"]} c ON c.id = l."invoiceId" WHERE coalesce(i.id, c.id) IS NOT NULL'
+    )[0]
+    assert joined == lines
+    assert column_types(db, schema, names["invoice_lines"])["amountInclVat"] == "numeric"
+    fields = sum(len(i.get("customerInvoiceFields") or []) for i in queue)
+    assert fields and one(f"SELECT count(*) FROM {t['invoice_fields']}")[0] == fields
+
+
+def check_xero_table(db: psycopg.Connection, schema: str, table: str, box) -> None:
+    """Xero's invoices: AUTHORISED and PAID ones, days as dates, the update moment a timestamp."""
+    xero = [i for i in box.xero_state()["invoices"] if i["Status"] in ("AUTHORISED", "PAID")]
+    count, total = db.execute(f'SELECT count(*), sum("Total") FROM "{schema}"."{table}"').fetchone()
+    assert count == len(xero) and total == money(i["Total"] for i in xero)
+    types = column_types(db, schema, table)
+    assert types["Date"] == "date" and types["DueDate"] == "date"
+    assert types["FullyPaidOnDate"] == "date"
+    assert types["UpdatedDateUTC"].startswith("timestamp")
+    unpaid = db.execute(
+        f'SELECT count(*) FROM "{schema}"."{table}" WHERE "FullyPaidOnDate" IS NULL'
+    ).fetchone()[0]
+    assert unpaid == sum(1 for i in xero if i["Status"] != "PAID")
+
+
+def test_both_taps_load_into_postgres_and_the_table_follows_the_queue(
+    project, start_private_sandbox, sandbox_env, postgres_database, tmp_path
+):
+    box = start_private_sandbox()
+    env = {
+        **sandbox_env(box, tmp_path / "meltano.db"),
+        "TARGET_POSTGRES_SQLALCHEMY_URL": postgres_database.sqlalchemy_url,
+    }
+    queue = queued(box)
+    project.ok("--environment", "sandbox", "run", "tap-qondor", "target-postgres", env=env)
+    project.ok("--environment", "sandbox", "run", "tap-xero", "target-postgres", env=env)
+
+    with psycopg.connect(postgres_database.url) as db:
+        check_qondor_tables(db, "tap_qondor", {s: s for s in QONDOR_STREAMS}, queue)
+        check_xero_table(db, "tap_xero", "invoices", box)
+
+    # The sync acknowledges the credit notes; the next load shows the queue as Qondor has it now.
+    sync_env = {**env, "TAP_QONDOR_INCLUDE_TYPES": '["CreditNote"]'}
+    project.ok("--environment", "sandbox", "run", "invoice-sync", env=sync_env)
+    project.ok("--environment", "sandbox", "run", "tap-qondor", "target-postgres", env=env)
+    still = queued(box)
+    assert still and {i["invoiceType"] for i in still} == {1, 2, 3, 4}
+    with psycopg.connect(postgres_database.url) as db:
+        loaded = db.execute(
+            'SELECT id, "statusText" FROM tap_qondor.invoices UNION ALL'
+            ' SELECT id, "statusText" FROM tap_qondor.credit_notes'
+        ).fetchall()
+        assert sorted(loaded) == sorted((i["id"], "Unprocessed") for i in still)
+        check_qondor_tables(db, "tap_qondor", {s: s for s in QONDOR_STREAMS}, still)
+
+
+def test_flattened_taps_share_one_schema_through_stream_name_prefixes(
+    project, start_private_sandbox, sandbox_env, postgres_database, tmp_path
+):
+    box = start_private_sandbox()
+    env = {
+        **sandbox_env(box, tmp_path / "meltano.db"),
+        "TARGET_POSTGRES_SQLALCHEMY_URL": postgres_database.sqlalchemy_url,
+        "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": "finance",
+        # Flattened by the tap, not the target.
+        "TAP_QONDOR_FLATTENING_ENABLED": "true",
+        "TAP_QONDOR_FLATTENING_MAX_DEPTH": "1",
+        "TARGET_POSTGRES_FLATTENING_ENABLED": "false",
+        "TAP_QONDOR_STREAM_MAPS": prefixed("qondor", QONDOR_STREAMS),
+        "TAP_XERO_STREAM_MAPS": prefixed("xero", XERO_STREAMS),
+    }
+    queue = queued(box)
+    project.ok("--environment", "sandbox", "run", "tap-qondor", "target-postgres", env=env)
+    project.ok("--environment", "sandbox", "run", "tap-xero", "target-postgres", env=env)
+
+    with psycopg.connect(postgres_database.url) as db:
+        names = {s: f"qondor_{s}" for s in QONDOR_STREAMS}
+        check_qondor_tables(db, "finance", names, queue)
+        check_xero_table(db, "finance", "xero_invoices", box)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_both_taps_into_target_jsonl(project, start_private_sandbox, sandbox_env, tmp_path):
+    box = start_private_sandbox()
+    env = sandbox_env(box, tmp_path / "meltano.db")
+    out = {"qondor": tmp_path / "qondor", "xero": tmp_path / "xero"}
+    env["TARGET_JSONL_DESTINATION_PATH"] = str(out["qondor"])
+    project.ok("--environment", "sandbox", "run", "tap-qondor", "target-jsonl", env=env)
+    env["TARGET_JSONL_DESTINATION_PATH"] = str(out["xero"])
+    project.ok("--environment", "sandbox", "run", "tap-xero", "target-jsonl", env=env)
+
+    queue = queued(box)
+    invoices = read_jsonl(out["qondor"] / "invoices.jsonl")
+    assert sorted(r["id"] for r in invoices) == sorted(
+        i["id"] for i in queue if i["invoiceType"] != 5
+    )
+    # A missing booker or customer is absent, never `null` beside an object's columns.
+    assert all(r.get("booker") is not None for r in invoices if "booker" in r)
+    assert all(r["createdDate"].endswith("+00:00") for r in invoices)
+    lines = read_jsonl(out["qondor"] / "invoice_lines.jsonl")
+    assert len(lines) == sum(len(i["lines"]) for i in queue)
+    xero = read_jsonl(out["xero"] / "invoices.jsonl")
+    assert xero and all(len(r["Date"]) == 10 for r in xero)
