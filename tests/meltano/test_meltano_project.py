@@ -196,20 +196,25 @@ def test_tap_qondor_and_tap_xero_compose_with_target_csv_from_pypi(
 ):
     box = start_private_sandbox()
     env = sandbox_env(box, tmp_path / "meltano.db")
-    env["TARGET_CSV_OUTPUT_PATH"] = str(tmp_path / "qondor")
     project.ok("--environment", "sandbox", "run", "tap-qondor", "target-csv", env=env)
-    env["TARGET_CSV_OUTPUT_PATH"] = str(tmp_path / "xero")
     project.ok("--environment", "sandbox", "run", "tap-xero", "target-csv", env=env)
 
-    with (tmp_path / "qondor" / "invoices.csv").open(newline="") as f:
+    # Flattened, each tap in its own folder: the two `invoices.csv` never overwrite each other.
+    output = project.path / "output" / "sandbox"
+    with (output / "tap_qondor" / "invoices.csv").open(newline="") as f:
         qondor_rows = list(csv.DictReader(f))
     still_queued = queued(box)  # reading the queue acknowledges nothing
-    expected = {i["invoiceNumber"] for i in still_queued if i["invoiceType"] != 5}
-    assert {r["invoiceNumber"] for r in qondor_rows} == expected
-    assert (tmp_path / "qondor" / "customers.csv").exists()
-    assert (tmp_path / "qondor" / "credit_notes.csv").exists()
+    expected = {i["invoiceNumber"]: i for i in still_queued if i["invoiceType"] != 5}
+    assert {r["invoiceNumber"] for r in qondor_rows} == set(expected)
+    for row in qondor_rows:
+        booker = expected[row["invoiceNumber"]]["booker"] or {}
+        assert row["booker__email"] == (booker.get("email") or "")
+    assert {"customer__name", "booker__lastName"} <= set(qondor_rows[0])
+    assert "booker" not in qondor_rows[0]
+    for name in ("customers", "credit_notes", "invoice_lines", "invoice_fields"):
+        assert (output / "tap_qondor" / f"{name}.csv").exists(), name
 
-    with (tmp_path / "xero" / "invoices.csv").open(newline="") as f:
+    with (output / "tap_xero" / "invoices.csv").open(newline="") as f:
         xero_rows = list(csv.DictReader(f))
     in_xero = {
         i["InvoiceNumber"]
@@ -217,7 +222,7 @@ def test_tap_qondor_and_tap_xero_compose_with_target_csv_from_pypi(
         if i["Status"] in ("AUTHORISED", "PAID")
     }
     assert xero_rows and {r["InvoiceNumber"] for r in xero_rows} <= in_xero
-    assert {"InvoiceID", "Status", "AmountDue"} <= set(xero_rows[0])
+    assert {"InvoiceID", "Status", "AmountDue", "Contact__Name"} <= set(xero_rows[0])
 
 
 def test_config_list_shows_where_settings_come_from_and_redacts_secrets(project):

@@ -86,3 +86,26 @@ def test_customer_environment_takes_every_secret_from_environment_variables():
                 assert str(value).startswith("https://"), f"{plugin['name']}.{key}"
         if "mapping_file" in declared(plugin["name"]):
             assert plugin["config"]["mapping_file"] == "$MELTANO_PROJECT_ROOT/mappings/example.yml"
+
+
+SETTING_KINDS = {"boolean": "boolean", "integer": "integer", "object": "object", "string": "string"}
+
+
+@pytest.mark.parametrize("name", ["tap-qondor", "target-xero", "tap-xero", "target-qondor"])
+def test_capabilities_are_what_the_plugin_says_about_itself(name):
+    plugins = MELTANO_YML["plugins"]["extractors"] + MELTANO_YML["plugins"]["loaders"]
+    plugin = next(p for p in plugins if p["name"] == name)
+    assert sorted(plugin["capabilities"]) == sorted(about(name)["capabilities"])
+
+
+@pytest.mark.parametrize("name", ["tap-qondor", "tap-xero"])
+def test_the_taps_declare_the_sdk_settings_with_their_kinds(name):
+    settings = declared(name)
+    accepted = about(name)["settings"]["properties"]
+    for key in set(accepted) & SDK_BUILT_INS:
+        assert key in settings, f"{name}: declare the SDK's {key} in meltano.yml"
+        types = accepted[key].get("type") or []
+        types = [types] if isinstance(types, str) else types
+        kind = next((SETTING_KINDS[t] for t in types if t in SETTING_KINDS), None)
+        if kind and kind != "string":
+            assert settings[key].get("kind") == kind, f"{name}.{key} kind"
