@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
+from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 from singer_sdk.helpers.types import Context
 from singer_sdk.streams import Stream
 
 from qondor_xero.mapping import Mapping
 from qondor_xero.qondor import QondorClient, contract
 from tap_qondor.records import place_null_objects
+
+# How the SDK stops a stream at `--test`'s record limit: no error of ours.
+STOPPED_BY_TEST = (AbortedSyncFailedException, AbortedSyncPausedException)
 
 if TYPE_CHECKING:
     from tap_qondor.tap import TapQondor
@@ -185,6 +190,12 @@ class QondorStream(Stream):
 
     primary_keys = ("id",)
     replication_key = None
+
+    def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
+        """The SDK's log, less its ERROR line when `--test` stops a stream after one record."""
+        if level == logging.ERROR and isinstance(sys.exc_info()[1], STOPPED_BY_TEST):
+            level = logging.DEBUG
+        super().log(message, *args, level=level, **kwargs)
 
     @property
     def queue(self) -> QueueSnapshot:

@@ -325,3 +325,17 @@ def test_a_queue_spooled_to_disk_emits_the_same_records(demo, queue, monkeypatch
     for record in on_disk["invoices"]:
         assert record["invoiceNumber"] == by_id[record["id"]]["invoiceNumber"]
         assert len(record["lines"]) == len(by_id[record["id"]]["lines"])
+
+
+def test_connection_test_reads_one_record_per_stream_and_logs_no_error(demo, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**demo.qondor_config(), "mapping_file": str(DEMO_MAPPING)}))
+    done = subprocess.run(
+        [TAP, "--config", str(path), "--test"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [line for line in done.stderr.splitlines() if "| ERROR" in line] == []
+    records = Counter(
+        m["stream"] for m in map(json.loads, done.stdout.splitlines()) if m["type"] == "RECORD"
+    )
+    assert records == dict.fromkeys(DOCUMENT_STREAMS + ROW_STREAMS, 1)

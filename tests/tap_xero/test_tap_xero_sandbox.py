@@ -313,3 +313,14 @@ def test_plain_http_to_a_remote_host_stops_with_one_line_before_any_call(sandbox
     assert len(stops) == 1 and "api_url" in stops[0] and "https" in stops[0], run.stderr[-2000:]
     assert "Traceback" not in run.stderr
     assert sandbox.xero_requests() == []
+
+
+def test_connection_test_reads_one_invoice_and_logs_no_error(sandbox, tmp_path):
+    day = datetime.now(UTC) - timedelta(days=1)
+    seed_invoices(sandbox, [xero_invoice("A", day), xero_invoice("B", day)])  # stops after A
+    done = subprocess.run(
+        [*tap_command(sandbox, tmp_path), "--test"], capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [line for line in done.stderr.splitlines() if "| ERROR" in line] == []
+    assert '"type":"RECORD"' in done.stdout.replace(" ", "")
