@@ -8,6 +8,7 @@ from typing import Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from qondor_xero.mapping import Mapping, MappingError, load_mapping
 from qondor_xero.qondor import QondorClient, QondorError, check_api_url, contract
@@ -132,6 +133,9 @@ class TapQondor(Tap):
             super().invoke(**kwargs)
         except (SettingError, MappingError, QondorError) as exc:
             cls.logger.error("%s", one_line(exc))  # noqa: TRY400 - the line is the message
+            sys.exit(1)
+        except ConfigValidationError as exc:  # the SDK would log its whole settings schema
+            cls.logger.error("tap-qondor: settings: %s", "; ".join(exc.errors))  # noqa: TRY400
             sys.exit(1)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from qondor_xero.mapping import MappingError, load_mapping
 from qondor_xero.xero import XeroClient
@@ -134,6 +135,9 @@ class TapXero(Tap):
             super().invoke(*args, **kwargs)
         except (XeroError, MappingError, SettingError, XeroRecordError) as fault:
             cls.logger.error("tap-xero stopped: %s", fault)
+            sys.exit(1)
+        except ConfigValidationError as bad:  # the SDK would log its whole settings schema
+            cls.logger.error("tap-xero stopped: settings: %s", "; ".join(bad.errors))
             sys.exit(1)
 
 

@@ -283,3 +283,12 @@ def test_validate_reads_a_meltano_environment_and_names_what_to_fix(
     assert unknown.stdout.strip() == (
         "FAIL settings: meltano could not read environment 'nosuch': Environment 'nosuch' was not found."
     )
+
+
+@pytest.mark.parametrize(("tap", "missing"), [("tap-qondor", "api_key"), ("tap-xero", "client_id")])
+def test_config_test_without_an_environment_names_the_missing_setting(project, tap, missing):
+    result = project.meltano("config", "test", tap)  # the default environment is ignored
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"'{missing}' is a required property" in output
+    assert '"schema"' not in output and len(output) < 3000, output[-3000:]
