@@ -200,7 +200,9 @@ def test_booker_becomes_named_contact_with_hashed_key():
     contact = booker_to_contact(BOOKER, "NOK")
     assert contact["Name"] == "Kari Nordmann"
     assert (contact["FirstName"], contact["LastName"]) == ("Kari", "Nordmann")
-    assert contact["ContactNumber"] == booker_contact_number("kari@example.no")
+    # Pinned: every customer's Xero holds these keys, a changed hash would duplicate every booker.
+    assert contact["ContactNumber"] == "QONDOR-B-6b3cf4ce611b5356"
+    assert booker_contact_number("  Kari@Example.NO ") == contact["ContactNumber"]
     assert contact["ContactNumber"].startswith("QONDOR-B-") and len(contact["ContactNumber"]) <= 50
     assert "TaxNumber" not in contact
     assert booker_keys(BOOKER).tax_keys == () and booker_keys(BOOKER).email == "kari@example.no"
