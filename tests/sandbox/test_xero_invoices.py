@@ -346,12 +346,35 @@ def test_invoice_filters(many, xero_openapi):
 
 
 def test_paid_invoice_moves_updated_date_and_if_modified_since_sees_it(many):
-    n4 = many.xero("GET", "/Invoices/N-4").json()["Invoices"][0]
-    assert n4["Status"] == "PAID"
-    updated_ms = int(re.search(r"\d+", n4["UpdatedDateUTC"]).group())
-    since = datetime.fromtimestamp(updated_ms / 1000 - 1, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    changed = numbers(many.xero("GET", "/Invoices", headers={"If-Modified-Since": since}))
-    assert "N-4" in changed and "OLD-1" not in changed
+    # Last changed in January 2025, paid now: only the payment can bring it into a recent read.
+    many.xero_seed(
+        invoices=[
+            {
+                "InvoiceNumber": "OLD-2",
+                "Status": "AUTHORISED",
+                "Contact": {"ContactID": many.other_id},
+                "Date": "2025-01-01",
+                "DueDate": "2025-01-15",
+                "UpdatedDateUTC": "2025-01-15T08:00:00",
+                "LineItems": [{"Description": "x", "UnitAmount": 10, "AccountCode": "200"}],
+            }
+        ]
+    )
+    before = many.xero("GET", "/Invoices/OLD-2").json()["Invoices"][0]
+    many.pay(["OLD-2"])
+    after = many.xero("GET", "/Invoices/OLD-2").json()["Invoices"][0]
+    assert after["Status"] == "PAID"
+    assert _ms(after["UpdatedDateUTC"]) > _ms(before["UpdatedDateUTC"])
+    since = datetime.fromtimestamp(_ms(after["UpdatedDateUTC"]) / 1000 - 1, UTC)
+    changed = numbers(
+        many.xero("GET", "/Invoices", headers={"If-Modified-Since": since.isoformat()[:19]})
+    )
+    assert "OLD-2" in changed and "OLD-1" not in changed
+
+
+def _ms(value: str) -> int:
+    """Epoch milliseconds of a `/Date(ms+0000)/`."""
+    return int(re.search(r"\d+", value).group())
 
 
 def test_get_invoice_by_id_or_number_and_404(many, xero_openapi):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 CONTACT = {"ContactID": "c0000000-0000-4000-8000-000000000001"}
@@ -52,6 +54,11 @@ def pay(box, *payments):
     return box.xero("PUT", "/Payments?summarizeErrors=false", json={"Payments": list(payments)})
 
 
+def _ms(value: str) -> int:
+    """Epoch milliseconds of a `/Date(ms+0000)/`."""
+    return int(re.search(r"\d+", value).group())
+
+
 def stored_invoice(box, number: str) -> dict:
     return box.xero("GET", f"/Invoices/{number}").json()["Invoices"][0]
 
@@ -68,7 +75,7 @@ def test_full_payment_makes_the_invoice_paid(org, xero_openapi):
     assert after["Status"] == "PAID"
     assert after["AmountDue"] == 0 and after["AmountPaid"] == 1250.0
     assert after["FullyPaidOnDate"] == "/Date(1795564800000+0000)/"
-    assert after["UpdatedDateUTC"] >= before["UpdatedDateUTC"]
+    assert _ms(after["UpdatedDateUTC"]) > _ms(before["UpdatedDateUTC"])  # tap-xero reads by it
     assert after["Payments"][0]["PaymentID"] == made["PaymentID"]
     listed = xero_openapi.check(org.xero("GET", "/Payments"))
     assert [p["PaymentID"] for p in listed["Payments"]] == [made["PaymentID"]]
