@@ -86,16 +86,25 @@ def test_day_remaining_low_warns_once_and_never_waits_for_the_day(caplog):
 
 
 def test_day_remaining_low_means_one_call_at_a_time():
-    pacer = Pacer(rate=1000, concurrency=5)
+    reached = threading.Event()
+    waiter: threading.Thread | None = None
+
+    def clock():
+        if threading.current_thread() is waiter:
+            reached.set()  # the waiter is inside acquire(), holding the pacer's lock
+        return time.monotonic()
+
+    pacer = Pacer(rate=1000, concurrency=5, clock=clock)
     pacer.observe({"X-DayLimit-Remaining": "8"})
     first = pacer.acquire()
     started = []
     waiter = threading.Thread(target=lambda: started.append(pacer.acquire()))
     waiter.start()
-    waiter.join(0.2)
-    assert started == []  # blocked behind the call in flight
+    assert reached.wait(10), "the second caller never reached acquire()"
+    pacer.hold(0)  # takes the lock: the waiter has now either claimed a slot or is waiting
+    assert pacer.in_flight == 1  # blocked behind the call in flight
     pacer.release(first)
-    waiter.join(2)
+    waiter.join(10)
     assert len(started) == 1
     pacer.release(started[0])
     pacer.observe({"X-DayLimit-Remaining": "4000"})  # a new day: full concurrency again
@@ -106,9 +115,19 @@ def test_day_remaining_low_means_one_call_at_a_time():
 
 
 def test_garbage_headers_are_ignored():
-    pacer = Pacer(rate=5, concurrency=5)
-    pacer.observe({"X-MinLimit-Remaining": "lots"})
+    clock = FakeClock()
+    pacer = Pacer(rate=5, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    pacer.observe({"X-MinLimit-Remaining": "lots", "X-DayLimit-Remaining": "few"})
     pacer.observe({})
+    # Nothing was booked and nothing serialised: five calls go out at once, side by side.
+    slots: list = []
+    taker = threading.Thread(target=lambda: slots.extend(pacer.acquire() for _ in range(5)))
+    taker.daemon = True  # a serialised pacer would block it for good
+    taker.start()
+    taker.join(10)
+    assert len(slots) == 5 and clock.now == 1000 and pacer.in_flight == 5 and pacer.waited == 0
+    for slot in slots:
+        pacer.release(slot)
 
 
 def test_in_flight_cap_holds_across_threads():
