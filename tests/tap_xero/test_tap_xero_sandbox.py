@@ -138,13 +138,23 @@ def test_invoice_paid_mid_run_pushes_no_other_invoice_out_of_the_read(sandbox, t
     assert len(sandbox.xero_requests()) >= 3  # token, page 1, the keyset restart
 
 
-def test_created_by_my_app_is_sent_when_set(sandbox, tmp_path):
-    seed_invoices(sandbox, [xero_invoice("A", datetime.now(UTC) - timedelta(days=1))])
-    run = run_tap(sandbox, tmp_path, settings={"created_by_my_app": True})
-    assert run.returncode == 0
+def test_created_by_my_app_reads_only_what_the_app_created(sandbox, tmp_path):
+    [seeded] = seed_invoices(sandbox, [xero_invoice("A", datetime.now(UTC) - timedelta(days=1))])
+    made = xero_invoice("MINE", datetime.now(UTC))  # created through the API by this app
+    for key in ("InvoiceID", "UpdatedDateUTC"):  # Xero sets both
+        made.pop(key)
+    answer = sandbox.xero("PUT", "/Invoices", json={"Invoices": [made]})
+    assert answer.status_code == 200, answer.text
+    mine = answer.json()["Invoices"][0]["InvoiceID"]
+    sandbox.xero_requests(clear=True)
+
+    run = run_tap(sandbox, tmp_path / "mine", settings={"created_by_my_app": True})
+
+    assert run.returncode == 0, run.stderr[-2000:]
     queries = [r["query"] for r in sandbox.xero_requests() if r["path"].endswith("/Invoices")]
     assert queries and all("createdByMyApp=true" in q for q in queries)
-    assert run.ids() == []  # seeded invoices were not made by this app
+    assert run.ids() == [mine]  # the seeded one was not made by this app
+    assert sorted(run_tap(sandbox, tmp_path / "all").ids()) == sorted([seeded, mine])
 
 
 def test_wrong_client_secret_stops_with_one_line_and_no_secret(sandbox, tmp_path):
