@@ -272,13 +272,17 @@ class SyncRun:
         return WantedContact(keys, payload, qualifier, self.mapping.contact_match)
 
     def customer_contacts_once(self) -> list[WantedContact]:
-        """The first time only: the contacts of every customer received so far (resolved in bulk).
+        """The first time only: the contacts of every customer received so far (resolved in bulk),
+        unless the mapping filters offices or projects.
 
         Once they are resolved only what the item checks need is kept of each customer.
         """
         if self._contacts_prepared:
             return []
         self._contacts_prepared = True
+        if self.mapping.offices or self.mapping.projects:
+            # Filtered: a contact is resolved only for an in-scope item that names it.
+            return []
         wanted = []
         for customer_id, values in self.customers.items():
             customer = _customer_record(values)
