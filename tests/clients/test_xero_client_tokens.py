@@ -188,6 +188,23 @@ print(json.dumps({"token_requests": client._auth.token_requests}))
 """
 
 
+def wait_blocked_on_lock(process: subprocess.Popen, lock_path: Path, timeout: float = 60) -> None:
+    """Wait until `process` is queued on the flock of `lock_path` (Linux's /proc/locks shows
+    a waiter as `->`); fail if it ends or gets past the lock first."""
+    locks = Path("/proc/locks")
+    if not locks.exists():
+        pytest.skip("needs /proc/locks (Linux) to see a process wait on a lock")
+    inode = f":{os.stat(lock_path).st_ino} "
+    deadline = time.monotonic() + timeout
+    while not any(
+        " -> " in line and f" {process.pid} " in line and inode in line
+        for line in locks.read_text().splitlines()
+    ):
+        assert process.poll() is None, "it ran without waiting for the lock"
+        assert time.monotonic() < deadline, "it never waited on the token store's lock"
+        time.sleep(0.02)
+
+
 def test_a_process_waits_for_the_store_lock_and_reuses_the_token_found_there(
     start_sandbox, tmp_path
 ):
@@ -231,8 +248,7 @@ def test_a_process_waits_for_the_store_lock_and_reuses_the_token_found_there(
                 expires_at=time.time() + answer["expires_in"],
             )
             store.write(data)
-            time.sleep(1.0)
-            assert other.poll() is None  # blocked on the lock
+            wait_blocked_on_lock(other, store.lock_path)
             assert not [r for r in box.xero_requests() if r["path"].endswith("/Currencies")][1:]
         out, err = other.communicate(timeout=30)
         assert other.returncode == 0, err[-2000:]
