@@ -199,10 +199,11 @@ def test_no_secret_in_debug_logs_or_errors(client, demo, caplog):
     client.get_customers([101, 999999])
     client.set_as_processed(5005, "xero-5005")
     client.set_as_paid(5005, "2026-12-01")
-    for call in (lambda: client.set_as_paid(5006, "2026-12-01"), lambda: client.get_invoice(1)):
-        with pytest.raises(Exception) as caught:
-            call()
-        texts.append(str(caught.value))
+    with pytest.raises(QondorValidationError, match="Invoice 5006 has status Unprocessed") as paid:
+        client.set_as_paid(5006, "2026-12-01")
+    with pytest.raises(QondorNotFound, match="Invoice 1 was not found") as missing:
+        client.get_invoice(1)
+    texts += [str(paid.value), str(missing.value)]
     debug = [r for r in caplog.records if r.name == "qondor_xero.qondor"]
     assert any(
         "GET /Invoicing/v1/Invoice/GetAllUnprocessedInvoices -> 429" in r.getMessage()
