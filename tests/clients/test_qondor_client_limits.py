@@ -24,8 +24,8 @@ def test_pacing_holds_under_200_quick_calls_from_several_threads(start_sandbox):
         log = box.qondor_requests()
     assert sum(qondor.calls.values()) == 200
     assert Counter(r["status"] for r in log) == {200: 200}
-    # 10 per second at most: 200 calls cannot take less than 19 s.
-    assert 19.0 <= elapsed < 60.0
+    # 10 per second at most: 200 calls cannot take less than 19 s (a loaded machine only adds).
+    assert elapsed >= 19.0
     per_second = Counter(r["time"][:19] for r in log)
     assert max(per_second.values()) <= 10
 
@@ -36,10 +36,11 @@ def test_daily_limit_fails_fast_with_its_message(start_sandbox):
         qondor = QondorClient(config["api_url"], config["api_key"])
         for _ in range(3):
             qondor.get_offices()
-        started = time.monotonic()
+        retry_waits: list[float] = []
+        qondor._sleep = retry_waits.append  # the client's only wait between attempts
         with pytest.raises(QondorDailyLimit) as stopped:
             qondor.get_unprocessed_invoices()
-        assert time.monotonic() - started < 1.0
+        assert retry_waits == []  # failed fast: no wait, no retry
         statuses = [r["status"] for r in box.qondor_requests()]
     message = str(stopped.value)
     assert message.startswith(

@@ -39,16 +39,38 @@ def test_pacer_never_lets_eleven_calls_into_one_second_from_many_threads():
     assert len(sent) == 30
     sent.sort()
     assert all(later - earlier >= 1.0 for earlier, later in zip(sent, sent[10:], strict=False))
-    # 30 calls at 10 per 1.1 s: the first 10 at once, then two more windows.
-    assert 2.0 <= time.monotonic() - started < 8.0
+    assert time.monotonic() - started >= 2.0  # 30 calls at 10 per 1.1 s: two waits at least
 
 
-def test_pacer_lets_a_first_burst_through_at_once():
+class FakeTime:
+    """Stands in for the client module's `time`: a clock that moves only when it sleeps."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time(monkeypatch):
+    fake = FakeTime()
+    monkeypatch.setattr("qondor_xero.qondor.client.time", fake)
+    return fake
+
+
+def test_pacer_lets_a_first_burst_through_at_once_then_waits_one_window(fake_time):
     pacer = Pacer(10.0)
-    started = time.monotonic()
-    for _ in range(10):
-        pacer.wait()
-    assert time.monotonic() - started < 0.2
+    slots = [pacer.wait() for _ in range(30)]
+    assert slots[:10] == [1000.0] * 10 and fake_time.sleeps[:1] == [pytest.approx(1.1)]
+    # As fast as allowed: each further ten start exactly one window after the ten before.
+    assert slots[10:] == [pytest.approx(1000 + 1.1 * (1 + i // 10)) for i in range(20)]
+    assert fake_time.now == pytest.approx(1002.2)
 
 
 @pytest.mark.parametrize(
