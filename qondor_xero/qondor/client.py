@@ -9,11 +9,13 @@ import collections
 import email.utils
 import ipaddress
 import logging
+import math
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
@@ -51,32 +53,57 @@ class Ack:
 
 
 class Pacer:
-    """Spaces calls so no window of `window` seconds holds more than `capacity`; thread-safe."""
+    """Spaces calls so no window of `window` seconds holds more than `capacity`; thread-safe.
+
+    A call counts from its start until one window after its response, so however late it
+    reaches the server (a loaded machine), no server window sees more than `capacity` of them.
+    """
 
     def __init__(self, rate_per_second: float, margin: float = 0.1, start_full: bool = False):
         if rate_per_second <= 0:
             raise ValueError("rate_per_second must be positive")
         self.capacity = max(1, int(rate_per_second))
         self.window = self.capacity / rate_per_second + margin
-        self._sent: collections.deque[float] = collections.deque(maxlen=self.capacity)
+        self._ends: list[float] = []  # when each recent call ended; inf while in flight
         # Start full: the first call waits one window, as if the key's last window ended just
         # then, so another process's last calls on the same key (tap → target) are not crowded.
         self._start_full = start_full
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
 
     def wait(self) -> float:
-        """Block until this caller may send, reserving its slot; return the slot (monotonic)."""
-        with self._lock:
-            now = time.monotonic()
-            if self._start_full and not self._sent:
-                self._sent.extend([now] * self.capacity)
-            slot = now
-            if len(self._sent) == self.capacity:
-                slot = max(now, self._sent[0] + self.window)
-            self._sent.append(slot)
-        if slot > now:
-            time.sleep(slot - now)
-        return slot
+        """Block until a call may start, for a call over at once; return its start (monotonic)."""
+        with self.slot() as start:
+            return start
+
+    @contextmanager
+    def slot(self) -> Iterator[float]:
+        """Around one call: wait for room, yield its start, count it until a window after."""
+        with self._cond:
+            if self._start_full:
+                self._start_full = False
+                self._ends = [time.monotonic()] * self.capacity
+            while True:
+                now = time.monotonic()
+                self._ends = [end for end in self._ends if end + self.window > now]
+                if len(self._ends) < self.capacity:
+                    break
+                free_at = min(self._ends) + self.window
+                if math.isinf(free_at):
+                    self._cond.wait()  # every slot is a call in flight: one must end first
+                    continue
+                self._cond.release()  # sleep unlocked, so calls in flight can end
+                try:
+                    time.sleep(free_at - now)
+                finally:
+                    self._cond.acquire()
+            self._ends.append(math.inf)
+        try:
+            yield now
+        finally:
+            with self._cond:
+                self._ends.remove(math.inf)
+                self._ends.append(time.monotonic())
+                self._cond.notify_all()
 
 
 def check_api_url(api_url: str) -> str:
@@ -300,19 +327,18 @@ class QondorClient:
         url = self.api_url + path
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
-            self.pacer.wait()
             with self._calls_lock:
                 self.calls[call] += 1
-            started = time.monotonic()
             try:
-                response = send(
-                    self.session, method, url, params=params, json=json, timeout=self.timeout,
-                    stream=spool,
-                )  # fmt: skip
-                if spool and response.status_code < 400:
-                    body = _spooled(response)
-                elif spool:
-                    _ = response.content  # an error's body is read now, for its message
+                with self.pacer.slot() as started:
+                    response = send(
+                        self.session, method, url, params=params, json=json,
+                        timeout=self.timeout, stream=spool,
+                    )  # fmt: skip
+                    if spool and response.status_code < 400:
+                        body = _spooled(response)
+                    elif spool:
+                        _ = response.content  # an error's body is read now, for its message
             except requests.RequestException as exc:
                 reason = self._redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
                 log.debug("%s failed (attempt %d): %s", what, attempt, reason)

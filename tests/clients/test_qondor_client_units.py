@@ -135,6 +135,15 @@ def test_apim_401_and_plain_text_bodies_are_described():
     )
 
 
+def test_a_call_counts_until_one_window_after_its_response(fake_time):
+    # A slow answer (or a request that reached Qondor late) must not let the next call crowd
+    # the window the server counted it in.
+    pacer = Pacer(1.0)
+    with pacer.slot():
+        fake_time.now += 3  # the response takes three seconds
+    assert pacer.wait() == pytest.approx(1000 + 3 + pacer.window)
+
+
 def test_a_pacer_that_starts_full_waits_one_window_before_its_first_call():
     pacer = Pacer(10.0, start_full=True)
     time.sleep(pacer.window)  # created long before its first use, as in target-xero
