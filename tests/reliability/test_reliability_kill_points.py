@@ -1,7 +1,8 @@
 """target-xero SIGKILLed at five points of a 500-item sync; reruns leave no duplicate and lose nothing.
 
 One `bench` queue of 500 items is synced by a chain of runs, each killed at a later point:
-1. during the first contact write, 2. after 3 of the 9 invoice writes, 3. once the card payments
+1. during the first contact write, 1b. while Xero holds the first invoice write before committing
+it (the write is lost with the client), 2. after 3 of the 9 invoice writes, 3. once the card payments
 are in, 4. during the credit-note allocations, 5. after 100 acknowledgements (target-xero writes
 everything to Xero, then acknowledges). A kill before any acknowledgement leaves Qondor's queue as
 it was, so runs 1-5 are fed the same tap output (what tap-qondor would emit again); the final
@@ -45,6 +46,19 @@ def acks(log: list[dict]) -> int:
     )
 
 
+def xero_faults(box) -> list[dict]:
+    """The Xero fault rules still armed (a rule with a count is gone once it has fired)."""
+    return box.admin(box.xero_url, "GET", "faults")["faults"]
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Poll until `condition()` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {timeout:.0f} s for {what}"
+        time.sleep(0.02)
+
+
 def killed_run(box, workdir: Path, singer: str, point: Callable[[], bool]) -> None:
     """Start target-xero on `singer` and SIGKILL it the moment `point()` holds."""
     box.advance_clock(600)  # past Xero's idempotency window: nothing can hide a duplicate
@@ -74,6 +88,15 @@ def test_target_killed_at_five_points_then_rerun_balances_the_books(sandbox, tmp
     killed_run(
         sandbox, tmp_path / "1", first, lambda: calls(xero(), "POST", f"{API}/Contacts") >= 1
     )
+    books = check_books(sandbox, ids, unprocessed_ok=True)
+    assert not books.processed and not books.failed
+
+    # 1b. The first invoice write, held by Xero before it commits: killed while in flight.
+    invoices_before = len(sandbox.xero_state()["invoices"])
+    sandbox.xero_fault({"method": "PUT", "path": f"{API}/Invoices", "delay": 3, "count": 1})
+    killed_run(sandbox, tmp_path / "1b", first, lambda: not xero_faults(sandbox))
+    wait_for(lambda: any(r.get("fault") == "delay" for r in xero()), "the held write to end")
+    assert len(sandbox.xero_state()["invoices"]) == invoices_before  # it never committed
     books = check_books(sandbox, ids, unprocessed_ok=True)
     assert not books.processed and not books.failed
 
