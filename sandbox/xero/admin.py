@@ -35,10 +35,12 @@ log = logging.getLogger("sandbox")
 def reset(
     sandbox: XeroSandbox, scenario: str = "empty", seed: int = 1, size: int | None = None
 ) -> dict[str, int]:
-    """Delete every Xero object, limit count, log entry and fault; seed a scenario."""
+    """Delete every Xero object, limit count, log entry and fault, put the identity clock back
+    to real time; seed a scenario."""
     built = load_scenario(scenario, seed=seed, size=size)
     store.clear_data(sandbox.db, drop_indexes=True)
     sandbox.limits.reset()
+    sandbox.identity.offset = 0.0  # no test depends on what an earlier one did to the clock
     sandbox.log.clear()
     sandbox.faults.clear()
     try:

@@ -29,6 +29,13 @@ def test_reset_seeds_the_built_in_chart_and_currencies(sandbox):
     assert state["contacts"] == state["invoices"] == state["payments"] == []
 
 
+def test_reset_puts_the_identity_clock_back_to_real_time(sandbox):
+    sandbox.advance_clock(3 * 3600)  # as a test of token expiry would, without moving it back
+    sandbox.reset()
+    moved = sandbox.admin(sandbox.xero_url, "POST", "clock", {"advance_seconds": 0})
+    assert moved == {"offset_seconds": 0.0}
+
+
 def test_seed_adds_explicit_objects_in_xeros_shapes(sandbox):
     sandbox.reset()
     counts = sandbox.xero_seed(
