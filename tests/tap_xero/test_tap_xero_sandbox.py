@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from xero_invoices import (
+    TapRun,
     parse_run,
     run_tap,
     seed_invoices,
@@ -16,6 +19,37 @@ from xero_invoices import (
 )
 
 from tap_xero.tap import TapXero
+
+INVOICES = "/api.xro/2.0/Invoices"
+
+
+def hold_read(box, nth: int, seconds: float = 10) -> None:
+    """Xero holds the `nth` GET /Invoices for `seconds` before answering it (earlier ones pass)."""
+    for _ in range(nth - 1):
+        box.xero_fault({"method": "GET", "path": INVOICES, "delay": 0.01, "count": 1})
+    box.xero_fault({"method": "GET", "path": INVOICES, "delay": seconds, "count": 1})
+
+
+def run_tap_while(box, workdir: Path, action: Callable[[], object]) -> TapRun:
+    """Run tap-xero and do `action` once every armed fault has fired (the held read is in
+    Xero's hands then); output goes to files, as a full pipe would stall the tap."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    out, err = workdir / "tap.out", workdir / "tap.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        tap = subprocess.Popen(tap_command(box, workdir), stdout=stdout, stderr=stderr, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while box.admin(box.xero_url, "GET", "faults")["faults"]:
+            assert tap.poll() is None, err.read_text()[-2000:]
+            assert time.monotonic() < deadline, "tap-xero never made the held read"
+            time.sleep(0.02)
+        action()
+        tap.wait(timeout=120)
+    finally:
+        if tap.poll() is None:
+            tap.kill()
+        box.clear_faults()
+    return parse_run(tap.returncode, out.read_text(), err.read_text())
 
 
 def test_first_run_reads_back_exactly_the_lookback_days(sandbox, tmp_path):
@@ -114,23 +148,9 @@ def test_invoice_paid_mid_run_pushes_no_other_invoice_out_of_the_read(sandbox, t
         sandbox,
         [xero_invoice(f"INV-{n:04d}", base + timedelta(seconds=5 * n)) for n in range(1200)],
     )
-    sandbox.xero_fault({"method": "GET", "path": "/api.xro/2.0/Invoices", "delay": 1.0})
-    tap = subprocess.Popen(
-        tap_command(sandbox, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not any(r["path"].endswith("/Invoices") for r in sandbox.xero_requests()):
-            assert time.monotonic() < deadline, "tap-xero never read /Invoices"
-            assert tap.poll() is None, tap.stderr.read()[-2000:]
-            time.sleep(0.02)
-        sandbox.pay([ids[3]])  # it moves from page 1 to the very end of the order
-        stdout, stderr = tap.communicate(timeout=120)
-    finally:
-        if tap.poll() is None:
-            tap.kill()
-        sandbox.clear_faults()
-    run = parse_run(tap.returncode, stdout, stderr)
+    hold_read(sandbox, 2)  # page 1 goes through; the read after it is held
+    # Paid meanwhile, the invoice moves from page 1 to the very end of the order.
+    run = run_tap_while(sandbox, tmp_path, lambda: sandbox.pay([ids[3]]))
 
     assert run.returncode == 0, run.stderr[-2000:]
     assert set(run.ids()) == set(ids), f"{len(set(ids) - set(run.ids()))} invoices were skipped"
@@ -249,25 +269,8 @@ def test_bookmark_stops_at_the_run_start_so_changes_during_the_run_are_read_agai
     ids = seed_invoices(
         sandbox, [xero_invoice(f"R-{n}", base + timedelta(minutes=n)) for n in range(3)]
     )
-    sandbox.xero_fault({"method": "GET", "path": "/api.xro/2.0/Invoices", "delay": 1.0})
-    tap = subprocess.Popen(
-        tap_command(sandbox, tmp_path / "first"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not any(r["path"] == "/connect/token" for r in sandbox.xero_requests()):
-            assert time.monotonic() < deadline and tap.poll() is None, "tap-xero never started"
-            time.sleep(0.02)
-        sandbox.pay([ids[1]])  # paid while the run waits for its first page
-        stdout, stderr = tap.communicate(timeout=120)
-    finally:
-        if tap.poll() is None:
-            tap.kill()
-        sandbox.clear_faults()
-    first = parse_run(tap.returncode, stdout, stderr)
+    hold_read(sandbox, 1)  # paid while Xero holds the run's first page
+    first = run_tap_while(sandbox, tmp_path / "first", lambda: sandbox.pay([ids[1]]))
     paid = [r for r in first.records() if r["InvoiceID"] == ids[1]]
     assert paid and paid[-1]["Status"] == "PAID"
     bookmark = first.state["bookmarks"]["invoices"]["replication_key_value"]
