@@ -23,7 +23,7 @@ from tap_xero.tap import TapXero
 INVOICES = "/api.xro/2.0/Invoices"
 
 
-def hold_read(box, nth: int, seconds: float = 10) -> None:
+def hold_read(box, nth: int, seconds: float = 5) -> None:
     """Xero holds the `nth` GET /Invoices for `seconds` before answering it (earlier ones pass)."""
     for _ in range(nth - 1):
         box.xero_fault({"method": "GET", "path": INVOICES, "delay": 0.01, "count": 1})
