@@ -31,8 +31,8 @@ def test_access_token_expiring_mid_run_is_renewed_and_nothing_is_lost(sandbox, t
     sandbox.reset("demo")
     mapping = small_mapping(tmp_path)
     singer = read_queue(sandbox, tmp_path, mapping)
-    # The contact lookup takes a second; while it runs the token dies on Xero's side.
-    sandbox.xero_fault({"method": "GET", "path": f"{API}/Contacts", "delay": 1.5, "count": 1})
+    # Xero holds the contact lookup; while it is held the token dies on Xero's side.
+    sandbox.xero_fault({"method": "GET", "path": f"{API}/Contacts", "delay": 3, "count": 1})
     config = write_json(tmp_path / "target.json", target_config(sandbox, mapping))
     stderr = (tmp_path / "target.err").open("w")
     target = subprocess.Popen(
@@ -45,7 +45,7 @@ def test_access_token_expiring_mid_run_is_renewed_and_nothing_is_lost(sandbox, t
     target.stdin.write(singer)
     target.stdin.close()
     deadline = time.monotonic() + 60
-    while not any(r["path"] == f"{API}/Currencies" for r in sandbox.xero_requests()):
+    while sandbox.admin(sandbox.xero_url, "GET", "faults")["faults"]:  # not yet held
         assert time.monotonic() < deadline and target.poll() is None, "target never called Xero"
         time.sleep(0.02)
     sandbox.advance_clock(3600)  # every token issued so far has expired
