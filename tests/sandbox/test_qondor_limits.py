@@ -29,7 +29,7 @@ def burst(box, count: int, key: str = KEY) -> list[requests.Response] | None:
 def test_more_than_the_per_second_limit_gets_429_with_retry_after(start_sandbox):
     with start_sandbox(qondor_rate_per_second=5) as box:
         responses = None
-        for _ in range(5):  # a loaded machine may need another try to fit 7 calls in a second
+        for _ in range(10):  # a loaded machine may need another try to fit 7 calls in a second
             responses = burst(box, 7)
             if responses:
                 break
