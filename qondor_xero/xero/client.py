@@ -25,6 +25,7 @@ from requests.adapters import HTTPAdapter
 
 from qondor_xero.http import session_for
 
+from . import scopes as sc
 from . import where as w
 from .auth import XeroAuth, redact
 from .dates import format_if_modified_since
@@ -34,6 +35,7 @@ from .errors import (
     XeroError,
     XeroNotFound,
     XeroRateLimited,
+    XeroScopeError,
     XeroServerError,
     XeroTenantError,
     XeroValidationError,
@@ -83,6 +85,7 @@ class XeroClient:
         concurrency: int = 5,
         *,
         refresh_token: str | None = None,
+        scopes: list[str] | str | None = None,
         window_seconds: float = 60.0,
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] = (10.0, 120.0),
@@ -110,6 +113,8 @@ class XeroClient:
             client_secret,
             refresh_token=refresh_token,
             token_store=token_store,
+            tenant_id=tenant_id or None,
+            scopes=sc.parse(scopes),
             session=self._session,
         )
         self._counts_lock = threading.Lock()
@@ -145,6 +150,16 @@ class XeroClient:
             f"{len(orgs)} Xero organisations are connected to this app: {names}; "
             "set tenant_id to the one to use"
         )
+
+    def granted_scopes(self) -> list[str]:
+        """The scopes Xero granted this connection (read from the access token)."""
+        self._auth.access_token()
+        return list(self._auth.granted or [])
+
+    @property
+    def standard_app(self) -> bool:
+        """Whether this connection runs on a refresh token (a standard app)."""
+        return self._auth.uses_refresh_token
 
     def pacer(self) -> Pacer:
         """The process-wide pacer of this client's tenant."""
@@ -455,6 +470,8 @@ class XeroClient:
             log.debug("%s %s -> %s in %.0f ms", method, path, status, ms)
             if status < 300 or status == 304:
                 return _json(resp) if status != 304 and resp.content else {}
+            if status == 401 and self._reason(resp) == "AuthorizationUnsuccessful":
+                raise self._scope_error(method, path, what)  # a new token has the same scopes
             if status == 401 and not refreshed:
                 refreshed = True
                 self._auth.token_rejected(token)
@@ -564,6 +581,18 @@ class XeroClient:
         else:
             text = resp.text.strip()
         return redact(" ".join(text.split()), self._auth.secrets())[:300]
+
+    def _scope_error(self, method: str, path: str, what: str) -> XeroScopeError:
+        """The one line for a call outside the granted scopes, naming the scope it needs."""
+        scope = sc.for_call(method, path) or "a scope this call needs"
+        held = " ".join(self._auth.granted or []) or "none listed"
+        return XeroScopeError(
+            f"{what} failed: the Xero app was not granted the scope {scope} "
+            f"(HTTP 401 AuthorizationUnsuccessful; granted: {held}); add {scope} to the app "
+            "(a standard app: then run `qondor-xero connect` again to consent)",
+            scope=scope,
+            call=what,
+        )
 
     def _error(self, resp: requests.Response, what: str, tenant: str) -> XeroError:
         """The typed error for a non-retried failure."""
