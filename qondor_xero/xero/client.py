@@ -157,6 +157,11 @@ class XeroClient:
         return list(self._auth.granted or [])
 
     @property
+    def token_store(self) -> Any:
+        """The token store this client keeps its tokens in (None without one)."""
+        return self._auth.store
+
+    @property
     def standard_app(self) -> bool:
         """Whether this connection runs on a refresh token (a standard app)."""
         return self._auth.uses_refresh_token

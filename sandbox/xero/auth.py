@@ -202,20 +202,21 @@ class Identity:
             row = conn.execute(
                 "SELECT * FROM xero_auth_codes WHERE code = ?", (form.get("code") or "",)
             ).fetchone()
-            problem = None
-            if row is None or row["client_id"] != client_id:
-                problem = "invalid_grant"
-            elif row["used_at"] is not None:
-                problem = "invalid_grant"  # a code is single-use
-            elif (
-                now - row["created"] > CODE_LIFETIME_SECONDS
-                or form.get("redirect_uri") != row["redirect_uri"]
-                or row["challenge"]
-                and not _pkce_matches(form.get("code_verifier") or "", row["challenge"])
-            ):
-                problem = "invalid_grant"
-            if problem:
-                return 400, {"error": problem}
+            # Every refusal is Xero's one `invalid_grant`: unknown, used, expired, other
+            # redirect URI, or a verifier that does not hash to the challenge.
+            valid = (
+                row is not None
+                and row["client_id"] == client_id
+                and row["used_at"] is None
+                and now - row["created"] <= CODE_LIFETIME_SECONDS
+                and form.get("redirect_uri") == row["redirect_uri"]
+                and (
+                    not row["challenge"]
+                    or _pkce_matches(form.get("code_verifier") or "", row["challenge"])
+                )
+            )
+            if not valid:
+                return 400, {"error": "invalid_grant"}
             conn.execute(
                 "UPDATE xero_auth_codes SET used_at = ? WHERE code = ?", (now, row["code"])
             )
