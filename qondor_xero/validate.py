@@ -131,7 +131,6 @@ def check_token_store(store: Any) -> Check | None:
     return Check("token store", True, f"{store.description}: {word}")
 
 
-
 def check_account_codes(mapping: Mapping, accounts: list[dict]) -> Check:
     """Every mapped account code exists in Xero's chart of accounts and is ACTIVE."""
     by_code = {str(a.get("Code")): a for a in accounts if a.get("Code") is not None}
