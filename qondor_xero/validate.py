@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -339,7 +339,7 @@ def validate_setup(settings: dict[str, Any], mapping_file: str | None = None) ->
         checks.append(check_articles_mapped(mapping, queue))
     elif mapping is not None:
         checks.append(Check("article numbers", None, "needs a working Qondor connection"))
-    return [Check(c.name, c.ok, _redact(c.detail, secrets)) for c in checks]
+    return [replace(c, detail=_redact(c.detail, secrets)) for c in checks]
 
 
 def _read_xero(
