@@ -33,18 +33,16 @@ from .errors import (
     XeroAuthError,
     XeroDailyLimitReached,
     XeroError,
-    XeroNotFound,
     XeroRateLimited,
-    XeroScopeError,
     XeroServerError,
     XeroTenantError,
     XeroValidationError,
 )
 from .pacing import Pacer, pacer_for
+from .refusals import refusal, scope_refusal
 from .urls import check_url, checked_guids, chunk_values, endpoint_name
 from .writes import (
     WriteResult,
-    element_messages,
     element_result,
     encode_json,
     idempotency_key,
@@ -476,7 +474,8 @@ class XeroClient:
             if status < 300 or status == 304:
                 return _json(resp) if status != 304 and resp.content else {}
             if status == 401 and self._reason(resp) == "AuthorizationUnsuccessful":
-                raise self._scope_error(method, path, what)  # a new token has the same scopes
+                # A new token would carry the same scopes: stop, naming the one this call needs.
+                raise scope_refusal(method, path, what, self._auth.granted)
             if status == 401 and not refreshed:
                 refreshed = True
                 self._auth.token_rejected(token)
@@ -529,7 +528,7 @@ class XeroClient:
                 else:
                     self._sleep_backoff(delays, what, reason)
                 continue
-            raise self._error(resp, what, tenant)
+            raise refusal(resp, what, tenant, self._reason(resp), self._auth.secrets())
 
     def _send(
         self,
@@ -587,53 +586,6 @@ class XeroClient:
             text = resp.text.strip()
         return redact(" ".join(text.split()), self._auth.secrets())[:300]
 
-    def _scope_error(self, method: str, path: str, what: str) -> XeroScopeError:
-        """The one line for a call outside the granted scopes, naming the scope it needs."""
-        scope = sc.for_call(method, path) or "a scope this call needs"
-        held = " ".join(self._auth.granted or []) or "none listed"
-        return XeroScopeError(
-            f"{what} failed: the Xero app was not granted the scope {scope} "
-            f"(HTTP 401 AuthorizationUnsuccessful; granted: {held}); add {scope} to the app "
-            "(a standard app: then run `qondor-xero connect` again to consent)",
-            scope=scope,
-            call=what,
-        )
-
-    def _error(self, resp: requests.Response, what: str, tenant: str) -> XeroError:
-        """The typed error for a non-retried failure."""
-        status = resp.status_code
-        reason = self._reason(resp)
-        if status == 401:
-            return XeroAuthError(
-                f"{what} failed: Xero refused the access token even after a refresh "
-                f"(HTTP 401 {reason})",
-                status=status,
-                call=what,
-            )
-        if status == 403:
-            return XeroTenantError(
-                f"{what} failed: Xero forbids this app access to tenant {tenant} "
-                f"(HTTP 403 {reason}); check tenant_id and the app's connection",
-                status=status,
-                call=what,
-            )
-        if status == 404:
-            return XeroNotFound(f"{what} failed: not found (HTTP 404)", status=status, call=what)
-        if status == 400:
-            body = _json_or_none(resp)
-            elements = body.get("Elements") if isinstance(body, dict) else None
-            elements = [e for e in elements or [] if isinstance(e, dict)]
-            messages = [m for e in elements for m in element_messages(e)]
-            detail = "; ".join(dict.fromkeys(messages)) or reason
-            return XeroValidationError(
-                redact(f"{what} failed: {detail}", self._auth.secrets())[:1000],
-                status=status,
-                call=what,
-                messages=messages or [reason],
-                elements=elements,
-            )
-        return XeroError(f"{what} failed: HTTP {status} {reason}".strip(), status=status, call=what)
-
 
 _WRITE_PARAMS = {"summarizeErrors": "false"}
 # Invoices and credit notes: unit amounts Xero derives from LineAmount keep four decimals.
@@ -660,10 +612,3 @@ def _json(resp: requests.Response) -> Any:
             "with a body that is not JSON",
             status=resp.status_code,
         ) from None
-
-
-def _json_or_none(resp: requests.Response) -> Any:
-    try:
-        return resp.json()
-    except ValueError:
-        return None
