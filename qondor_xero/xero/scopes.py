@@ -33,6 +33,7 @@ RESOURCE_SCOPES = {
     "Payments": "accounting.payments",
     "Accounts": "accounting.settings",
     "Currencies": "accounting.settings",
+    "TaxRates": "accounting.settings",
 }
 
 # A broad scope of an older app and the granular ones it stands for.

@@ -41,6 +41,7 @@ RESOURCE_SCOPES = {
     "Payments": ("accounting.payments", "accounting.transactions"),
     "Accounts": ("accounting.settings", "accounting.settings"),
     "Currencies": ("accounting.settings", "accounting.settings"),
+    "TaxRates": ("accounting.settings", "accounting.settings"),
 }
 
 

@@ -77,6 +77,7 @@ def test_a_granular_connection_without_payments_is_refused_payments_only(start_s
         assert claims(access)["client_id"] == "sandbox-client"
         assert call(box, "GET", "/Invoices", access).status_code == 200
         assert call(box, "GET", "/Currencies", access).status_code == 200
+        assert call(box, "GET", "/TaxRates", access).status_code == 200
         refused = call(box, "PUT", "/Payments", access, json={"Payments": []})
         assert refused.status_code == 401
         assert refused.json()["Detail"] == "AuthorizationUnsuccessful"
@@ -92,6 +93,7 @@ def test_a_granular_connection_without_payments_is_refused_payments_only(start_s
         assert call(box, "GET", "/Invoices", read_only).status_code == 200
         assert call(box, "POST", "/Invoices", read_only, json={"Invoices": []}).status_code == 401
         assert call(box, "GET", "/Contacts", read_only).status_code == 401
+        assert call(box, "GET", "/TaxRates", read_only).status_code == 401
 
 
 def test_broad_scopes_exist_only_for_apps_created_before_march_2026(start_sandbox):
