@@ -9,12 +9,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from qondor_xero.mapping import Mapping, MappingError, load_mapping
 from qondor_xero.money import account_taxes, percent, qondor_rate, rate_agrees
+from qondor_xero.xero import scopes
+from qondor_xero.xero.token_store import KEY_VARIABLE, DatabaseTokenStore
 
 # target-xero's settings hold everything a check needs: both APIs, credentials and the mapping.
 SETTINGS_PLUGIN = "target-xero"
@@ -28,10 +30,11 @@ class Check:
     name: str
     ok: bool | None
     detail: str
+    warning: bool = False  # passed, but something to fix (printed WARN)
 
     def line(self) -> str:
-        """The check as printed: `OK`, `FAIL` or `SKIP`, its name and what to do."""
-        word = {True: "OK  ", False: "FAIL", None: "SKIP"}[self.ok]
+        """The check as printed: `OK`, `WARN`, `FAIL` or `SKIP`, its name and what to do."""
+        word = "WARN" if self.warning else {True: "OK  ", False: "FAIL", None: "SKIP"}[self.ok]
         return f"{word} {self.name}: {self.detail}"
 
 
@@ -87,6 +90,45 @@ def _meltano_executable() -> str:
 
 
 # --- the checks (pure: data in, Check out) --------------------------------------------------
+
+
+def check_scopes(granted: list[str], standard_app: bool) -> Check:
+    """The access token's scopes cover what each plugin needs (and offline_access for a
+    standard app, without which Xero gives no refresh token)."""
+    problems = [
+        f"{scope} (needed by {plugin})"
+        for plugin, needed in scopes.NEEDS.items()
+        for scope in scopes.missing(granted, needed)
+    ]
+    if standard_app and scopes.OFFLINE_ACCESS not in granted:
+        problems.append(f"{scopes.OFFLINE_ACCESS} (needed by a standard app for refresh tokens)")
+    held = " ".join(granted) or "none"
+    if problems:
+        return Check(
+            "xero scopes",
+            False,
+            f"not granted: {', '.join(problems)}; granted: {held} — add them to the app at "
+            "developer.xero.com (a standard app: then run `qondor-xero connect` again)",
+        )
+    return Check("xero scopes", True, f"granted {held}: every scope the plugins need")
+
+
+def check_token_store(store: Any) -> Check | None:
+    """Where the rotating tokens are kept; a warning when a database holds them in plaintext."""
+    if store is None:
+        return None
+    if not isinstance(store, DatabaseTokenStore):
+        return Check("token store", True, f"file {store.description} (one machine only)")
+    if store.stored_plaintext():
+        return Check(
+            "token store",
+            True,
+            f"{store.description} holds the Xero tokens in plaintext: set {KEY_VARIABLE} "
+            "to a Fernet key; the next refresh encrypts them",
+            warning=True,
+        )
+    word = "encrypted" if store.encrypted else "no tokens stored yet"
+    return Check("token store", True, f"{store.description}: {word}")
 
 
 def check_account_codes(mapping: Mapping, accounts: list[dict]) -> Check:
@@ -297,7 +339,7 @@ def validate_setup(settings: dict[str, Any], mapping_file: str | None = None) ->
         checks.append(check_articles_mapped(mapping, queue))
     elif mapping is not None:
         checks.append(Check("article numbers", None, "needs a working Qondor connection"))
-    return [Check(c.name, c.ok, _redact(c.detail, secrets)) for c in checks]
+    return [replace(c, detail=_redact(c.detail, secrets)) for c in checks]
 
 
 def _read_xero(
@@ -315,7 +357,7 @@ def _read_xero(
             )
         )
         return None, None, None
-    from qondor_xero.xero import XeroClient, XeroError
+    from qondor_xero.xero import XeroClient, XeroError, XeroScopeError
 
     try:
         client = XeroClient(
@@ -325,11 +367,22 @@ def _read_xero(
             settings["client_secret"],
             tenant_id=settings.get("tenant_id") or None,
             token_store=settings.get("token_store") or None,
+            # Spending a refresh token without a store to keep its successor would lose it.
+            refresh_token=(settings.get("token_store") and settings.get("refresh_token")) or None,
+            scopes=settings.get("scopes") or None,
         )
+        granted = client.granted_scopes()
+        checks.append(check_scopes(granted, client.standard_app))
+        store = check_token_store(client.token_store)
+        if store is not None:
+            checks.append(store)
         accounts = client.get_accounts()
         currencies = client.get_currencies()
         tax_rates = client.get_tax_rates()
         tenant = client.tenant_id
+    except XeroScopeError as exc:
+        checks.append(Check("xero connection", False, _redact(_one_line(exc), secrets)))
+        return None, None, None
     except (XeroError, ValueError, OSError) as exc:
         detail = _redact(_one_line(exc), secrets)
         checks.append(

@@ -32,6 +32,34 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--xero-tenant-id", default=d.xero_tenant_id)
     serve.add_argument("--xero-tenant-name", default=d.xero_tenant_name)
     serve.add_argument("--qondor-key", default=d.qondor_key)
+    serve.add_argument(
+        "--xero-app-kind",
+        choices=("custom", "standard", "any"),
+        default=d.xero_app_kind,
+        help="custom connection (client credentials), standard app (authorization code and "
+        "refresh tokens) or any (one client id takes every grant; default)",
+    )
+    serve.add_argument(
+        "--xero-app-era",
+        choices=("broad", "granular"),
+        default=d.xero_app_era,
+        help="app created before 2 March 2026 (broad scopes) or after (granular; default)",
+    )
+    serve.add_argument(
+        "--xero-scopes",
+        default=d.xero_scopes,
+        help="space-separated scopes the app was granted (default: all the integration needs)",
+    )
+    serve.add_argument(
+        "--xero-redirect-uris",
+        default=d.xero_redirect_uris,
+        help="space-separated redirect URIs registered for the app (default %(default)s)",
+    )
+    serve.add_argument(
+        "--auto-consent",
+        action="store_true",
+        help="/identity/connect/authorize consents at once and redirects back (no browser)",
+    )
     serve.add_argument("--xero-rate-per-minute", type=int, default=d.xero_rate_per_minute)
     serve.add_argument("--xero-concurrency", type=int, default=d.xero_concurrency)
     serve.add_argument("--xero-daily-limit", type=int, default=d.xero_daily_limit)
@@ -81,6 +109,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         xero_tenant_id=args.xero_tenant_id,
         xero_tenant_name=args.xero_tenant_name,
         qondor_key=args.qondor_key,
+        xero_app_kind=args.xero_app_kind,
+        xero_app_era=args.xero_app_era,
+        xero_scopes=args.xero_scopes,
+        xero_redirect_uris=args.xero_redirect_uris,
+        auto_consent=args.auto_consent,
         xero_rate_per_minute=args.xero_rate_per_minute,
         xero_concurrency=args.xero_concurrency,
         xero_daily_limit=args.xero_daily_limit,

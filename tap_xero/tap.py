@@ -63,7 +63,12 @@ class TapXero(Tap):
         th.Property(
             "token_store",
             th.StringType,
-            description="File keeping a standard app's rotating refresh token",
+            description="File or database URL (postgresql+psycopg://, sqlite:///) keeping a standard app's rotating tokens",
+        ),
+        th.Property(
+            "scopes",
+            th.StringType,
+            description="Scopes to ask Xero for (space-separated): at each custom-connection token and at `qondor-xero connect`; empty = the granular ones needed",
         ),
         th.Property(
             "mapping_file",
@@ -100,6 +105,7 @@ class TapXero(Tap):
                 tenant_id=config.get("tenant_id") or None,
                 token_store=config.get("token_store") or None,
                 refresh_token=config.get("refresh_token") or None,
+                scopes=config.get("scopes") or None,
             )
         except ValueError as bad:  # a URL setting the client refuses (e.g. plain http)
             raise SettingError(f"setting {bad}") from None

@@ -145,6 +145,7 @@ class SyncRun:
                 tenant_id=c.get("tenant_id") or None,
                 token_store=c.get("token_store") or None,
                 refresh_token=c.get("refresh_token") or None,
+                scopes=c.get("scopes") or None,
             )
         return self._xero
 

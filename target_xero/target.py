@@ -75,7 +75,12 @@ class TargetXero(Target):
         th.Property(
             "token_store",
             th.StringType,
-            description="File keeping the rotating refresh token (refresh-token flow).",
+            description="File or database URL (postgresql+psycopg://, sqlite:///) keeping a standard app's rotating tokens",
+        ),
+        th.Property(
+            "scopes",
+            th.StringType,
+            description="Scopes to ask Xero for (space-separated): at each custom-connection token and at `qondor-xero connect`; empty = the granular ones needed",
         ),
         th.Property(
             "mapping_file",

@@ -12,6 +12,7 @@ from qondor_xero.validate import (
     check_articles_mapped,
     check_card_payment_account,
     check_currencies,
+    check_scopes,
     validate_setup,
 )
 
@@ -131,3 +132,22 @@ def test_validate_command_exits_1_on_an_unreadable_config(
     out = capsys.readouterr().out
     assert out.startswith("FAIL settings:")
     assert len(out.strip().splitlines()) == 1
+
+
+def test_scopes_check_names_each_missing_scope_and_the_plugin_that_needs_it():
+    granular = ["accounting.contacts", "accounting.invoices", "accounting.settings.read"]
+    check = check_scopes(granular, standard_app=True)
+    assert check.ok is False
+    assert check.detail.startswith(
+        "not granted: accounting.payments (needed by target-xero), offline_access (needed by a "
+        "standard app for refresh tokens); granted: accounting.contacts accounting.invoices "
+        "accounting.settings.read"
+    )
+    assert check_scopes([*granular, "accounting.payments"], standard_app=False).ok is True
+    broad = ["accounting.transactions", "accounting.contacts", "accounting.settings.read"]
+    assert check_scopes([*broad, "offline_access"], standard_app=True).ok is True
+    read_only = check_scopes(["accounting.transactions.read", "accounting.settings"], False)
+    assert "accounting.contacts (needed by target-xero), accounting.invoices (needed by" in (
+        read_only.detail
+    )
+    assert "accounting.invoices.read" not in read_only.detail  # tap-xero has what it needs

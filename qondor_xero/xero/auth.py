@@ -1,29 +1,32 @@
 """Xero OAuth2: client credentials (custom connection) or rotating refresh tokens (standard app).
 
 Refresh tokens are single-use: each refresh returns a new one that must be stored at once, because
-Meltano deletes the config file it gave the plugin. The token store is a JSON file (0600,
-atomically replaced) guarded by an fcntl lock on a sibling `.lock` file: under the lock a process
-re-reads the store, reuses an access token another process just obtained, or else refreshes with
-the newest refresh token and writes the result before letting go.
+Meltano deletes the config file it gave the plugin. The token store (a file or a database, see
+`token_store.py`) is locked around a refresh: under the lock a process re-reads the store, reuses
+an access token another process just obtained, or else refreshes with the newest refresh token and
+writes the result before letting go.
+
+A custom connection asks for the scopes the integration needs; when Xero refuses them
+(`invalid_scope`: the connection was not granted one) it takes what the connection holds and says
+what is missing, so that the calls that need the missing scope, and only those, stop the run.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import json
 import logging
 import os
-import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from . import scopes as sc
 from .errors import XeroAuthError, XeroServerError
+from .token_store import FileTokenStore, open_token_store
+
+TokenStore = FileTokenStore  # the name older callers use
 
 log = logging.getLogger(__name__)
 
@@ -38,61 +41,6 @@ def redact(text: str, hidden: list[str]) -> str:
     return text
 
 
-class TokenStore:
-    """The newest tokens of one Xero app connection, kept in a 0600 JSON file."""
-
-    def __init__(self, path: str | os.PathLike[str]):
-        self.path = Path(path)
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the cross-process lock of this store (blocks while another process holds it)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-
-    def read(self) -> dict[str, Any]:
-        """Return the stored tokens ({} when the file does not exist yet)."""
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            raise XeroAuthError(f"Xero token store {self.path} is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise XeroAuthError(f"Xero token store {self.path} does not hold a JSON object")
-        return data
-
-    def write(self, data: dict[str, Any]) -> None:
-        """Replace the store atomically with `data`; the file is created 0600."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 class XeroAuth:
     """Hands out a valid access token; refreshes before expiry and once after a 401."""
 
@@ -104,6 +52,8 @@ class XeroAuth:
         *,
         refresh_token: str | None = None,
         token_store: str | os.PathLike[str] | None = None,
+        tenant_id: str | None = None,
+        scopes: list[str] | None = None,
         session: requests.Session | None = None,
         timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
@@ -112,7 +62,10 @@ class XeroAuth:
         self.client_id = client_id
         self._client_secret = client_secret
         self._seed_refresh_token = refresh_token or None
-        self.store = TokenStore(token_store) if token_store else None
+        self.store = open_token_store(token_store, client_id, tenant_id) if token_store else None
+        # Scopes sent with client credentials: the `scopes` setting, else what the plugins need.
+        self.scopes_setting = sc.parse(scopes)
+        self.granted: list[str] | None = None  # the scopes of the current access token
         self._session = session or requests.Session()
         self._timeout = timeout
         self._clock = clock
@@ -140,6 +93,11 @@ class XeroAuth:
             )
             if s
         ]
+
+    @property
+    def uses_refresh_token(self) -> bool:
+        """Whether this connection runs on a refresh token (a standard app)."""
+        return bool(self._refresh_token or self._seed_refresh_token)
 
     def access_token(self) -> str:
         """Return a token valid for at least the safety margin, refreshing when needed."""
@@ -176,6 +134,7 @@ class XeroAuth:
             if stored and stored != failed and self._clock() < expires_at - margin:
                 # Another process (or an earlier run) refreshed a moment ago: reuse its token.
                 self._access_token, self._expires_at, self._margin = stored, expires_at, margin
+                self.granted = sc.granted_by(stored) or sc.parse(data.get("scope"))
                 self._refresh_token = data.get("refresh_token") or self._refresh_token
                 return stored
             refresh_token = data.get("refresh_token") or self._refresh_token
@@ -189,6 +148,7 @@ class XeroAuth:
             )
             if answer.get("refresh_token"):
                 data["refresh_token"] = answer["refresh_token"]
+            data["scope"] = " ".join(self.granted or [])
             if seed:
                 data["seed"] = seed
             self.store.write(data)
@@ -206,16 +166,35 @@ class XeroAuth:
         self._margin = self._margin_for(lifetime)
         if answer.get("refresh_token"):
             self._refresh_token = answer["refresh_token"]
+        self.granted = sc.granted_by(self._access_token or "") or sc.parse(answer.get("scope"))
 
     def _request_token(self, refresh_token: str | None) -> dict[str, Any]:
-        """POST to the token endpoint (a few retries on 5xx or a dropped connection)."""
+        """A token answer for the refresh token, else for client credentials with scopes."""
         if refresh_token:
             form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-            attempt = "refreshing the Xero access token (refresh_token grant)"
-        else:
-            form = {"grant_type": "client_credentials"}
-            attempt = "getting a Xero access token (client_credentials grant)"
-        hidden = [*self.secrets(), refresh_token or ""]
+            return self._post_token(form, "refreshing the Xero access token (refresh_token grant)")
+        attempt = "getting a Xero access token (client_credentials grant)"
+        wanted = self.scopes_setting or sc.default_request(standard_app=False)
+        form = {"grant_type": "client_credentials", "scope": " ".join(wanted)}
+        try:
+            return self._post_token(form, attempt)
+        except XeroAuthError as exc:
+            if exc.error != "invalid_scope" or self.scopes_setting:
+                raise
+        # The connection was not granted every scope asked for: take what it holds.
+        answer = self._post_token({"grant_type": "client_credentials"}, attempt)
+        held = sc.granted_by(answer["access_token"]) or sc.parse(answer.get("scope"))
+        log.warning(
+            "The Xero connection lacks %s (it holds %s): calls that need them will stop the run; "
+            "tick them on the app at developer.xero.com",
+            ", ".join(sc.missing(held, wanted)) or "a requested scope",
+            " ".join(held) or "no scopes",
+        )
+        return answer
+
+    def _post_token(self, form: dict[str, str], attempt: str) -> dict[str, Any]:
+        """POST to the token endpoint (a few retries on 5xx or a dropped connection)."""
+        hidden = [*self.secrets(), form.get("refresh_token", "")]
         for tries in range(4):
             if tries:
                 time.sleep(0.2 * 2**tries)
@@ -237,11 +216,15 @@ class XeroAuth:
                 log.warning("%s: HTTP %s, retrying", attempt, resp.status_code)
                 continue
             if resp.status_code != 200:
-                raise XeroAuthError(
+                body = _json_or_none(resp)
+                error = XeroAuthError(
                     f"{attempt} failed: {self._describe(resp, hidden)}",
                     status=resp.status_code,
                     call=f"POST {TOKEN_PATH}",
                 )
+                if isinstance(body, dict):
+                    error.error = str(body.get("error") or "")
+                raise error
             answer = _json_or_none(resp)
             if not isinstance(answer, dict) or not answer.get("access_token"):
                 raise XeroAuthError(
@@ -270,6 +253,13 @@ class XeroAuth:
             )
         elif error == "invalid_client" or resp.status_code == 401:
             text += ": check client_id and client_secret"
+        elif error == "invalid_scope":
+            text += ": the app was not granted every scope in `scopes`"
+        elif error == "unauthorized_client":
+            text += (
+                ": this kind of Xero app cannot use this grant (a custom connection uses client"
+                " credentials; a standard app needs `qondor-xero connect` and a token_store)"
+            )
         return redact(text, hidden)[:500]
 
 

@@ -25,6 +25,7 @@ from requests.adapters import HTTPAdapter
 
 from qondor_xero.http import session_for
 
+from . import scopes as sc
 from . import where as w
 from .auth import XeroAuth, redact
 from .dates import format_if_modified_since
@@ -32,17 +33,16 @@ from .errors import (
     XeroAuthError,
     XeroDailyLimitReached,
     XeroError,
-    XeroNotFound,
     XeroRateLimited,
     XeroServerError,
     XeroTenantError,
     XeroValidationError,
 )
 from .pacing import Pacer, pacer_for
+from .refusals import refusal, scope_refusal
 from .urls import check_url, checked_guids, chunk_values, endpoint_name
 from .writes import (
     WriteResult,
-    element_messages,
     element_result,
     encode_json,
     idempotency_key,
@@ -83,6 +83,7 @@ class XeroClient:
         concurrency: int = 5,
         *,
         refresh_token: str | None = None,
+        scopes: list[str] | str | None = None,
         window_seconds: float = 60.0,
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] = (10.0, 120.0),
@@ -110,6 +111,8 @@ class XeroClient:
             client_secret,
             refresh_token=refresh_token,
             token_store=token_store,
+            tenant_id=tenant_id or None,
+            scopes=sc.parse(scopes),
             session=self._session,
         )
         self._counts_lock = threading.Lock()
@@ -145,6 +148,21 @@ class XeroClient:
             f"{len(orgs)} Xero organisations are connected to this app: {names}; "
             "set tenant_id to the one to use"
         )
+
+    def granted_scopes(self) -> list[str]:
+        """The scopes Xero granted this connection (read from the access token)."""
+        self._auth.access_token()
+        return list(self._auth.granted or [])
+
+    @property
+    def token_store(self) -> Any:
+        """The token store this client keeps its tokens in (None without one)."""
+        return self._auth.store
+
+    @property
+    def standard_app(self) -> bool:
+        """Whether this connection runs on a refresh token (a standard app)."""
+        return self._auth.uses_refresh_token
 
     def pacer(self) -> Pacer:
         """The process-wide pacer of this client's tenant."""
@@ -455,6 +473,9 @@ class XeroClient:
             log.debug("%s %s -> %s in %.0f ms", method, path, status, ms)
             if status < 300 or status == 304:
                 return _json(resp) if status != 304 and resp.content else {}
+            if status == 401 and self._reason(resp) == "AuthorizationUnsuccessful":
+                # A new token would carry the same scopes: stop, naming the one this call needs.
+                raise scope_refusal(method, path, what, self._auth.granted)
             if status == 401 and not refreshed:
                 refreshed = True
                 self._auth.token_rejected(token)
@@ -507,7 +528,7 @@ class XeroClient:
                 else:
                     self._sleep_backoff(delays, what, reason)
                 continue
-            raise self._error(resp, what, tenant)
+            raise refusal(resp, what, tenant, self._reason(resp), self._auth.secrets())
 
     def _send(
         self,
@@ -565,41 +586,6 @@ class XeroClient:
             text = resp.text.strip()
         return redact(" ".join(text.split()), self._auth.secrets())[:300]
 
-    def _error(self, resp: requests.Response, what: str, tenant: str) -> XeroError:
-        """The typed error for a non-retried failure."""
-        status = resp.status_code
-        reason = self._reason(resp)
-        if status == 401:
-            return XeroAuthError(
-                f"{what} failed: Xero refused the access token even after a refresh "
-                f"(HTTP 401 {reason})",
-                status=status,
-                call=what,
-            )
-        if status == 403:
-            return XeroTenantError(
-                f"{what} failed: Xero forbids this app access to tenant {tenant} "
-                f"(HTTP 403 {reason}); check tenant_id and the app's connection",
-                status=status,
-                call=what,
-            )
-        if status == 404:
-            return XeroNotFound(f"{what} failed: not found (HTTP 404)", status=status, call=what)
-        if status == 400:
-            body = _json_or_none(resp)
-            elements = body.get("Elements") if isinstance(body, dict) else None
-            elements = [e for e in elements or [] if isinstance(e, dict)]
-            messages = [m for e in elements for m in element_messages(e)]
-            detail = "; ".join(dict.fromkeys(messages)) or reason
-            return XeroValidationError(
-                redact(f"{what} failed: {detail}", self._auth.secrets())[:1000],
-                status=status,
-                call=what,
-                messages=messages or [reason],
-                elements=elements,
-            )
-        return XeroError(f"{what} failed: HTTP {status} {reason}".strip(), status=status, call=what)
-
 
 _WRITE_PARAMS = {"summarizeErrors": "false"}
 # Invoices and credit notes: unit amounts Xero derives from LineAmount keep four decimals.
@@ -626,10 +612,3 @@ def _json(resp: requests.Response) -> Any:
             "with a body that is not JSON",
             status=resp.status_code,
         ) from None
-
-
-def _json_or_none(resp: requests.Response) -> Any:
-    try:
-        return resp.json()
-    except ValueError:
-        return None

@@ -15,7 +15,19 @@ class XeroError(Exception):
 
 
 class XeroAuthError(XeroError):
-    """The client id/secret, refresh token or access token was refused (401, invalid_grant)."""
+    """The client id/secret, refresh token or access token was refused (401, invalid_grant);
+    `.error` is the token endpoint's OAuth error code when it gave one."""
+
+    error = ""
+
+
+class XeroScopeError(XeroAuthError):
+    """A call outside the scopes granted to the app (401 AuthorizationUnsuccessful); `.scope` is
+    the scope the call needs."""
+
+    def __init__(self, message: str, *, scope: str, call: str | None = None):
+        super().__init__(message, status=401, call=call)
+        self.scope = scope
 
 
 class XeroTenantError(XeroError):

@@ -28,6 +28,14 @@ class Settings:
     xero_tenant_id: str = DEFAULT_XERO_TENANT_ID
     xero_tenant_name: str = DEFAULT_XERO_TENANT_NAME
     qondor_key: str = DEFAULT_QONDOR_KEY
+    # The Xero app: a custom connection, a standard app or ("any") one client id that takes
+    # every grant; created before 2 March 2026 ("broad" scopes) or after ("granular"); the
+    # scopes it was granted (space-separated; None = all the integration needs).
+    xero_app_kind: str = "any"
+    xero_app_era: str = "granular"
+    xero_scopes: str | None = None
+    xero_redirect_uris: str = "http://localhost:8765/callback"  # registered, space-separated
+    auto_consent: bool = False  # /identity/connect/authorize redirects back without a page
     xero_rate_per_minute: int = 60
     xero_concurrency: int = 5
     xero_daily_limit: int = 5000

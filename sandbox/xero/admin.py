@@ -21,7 +21,7 @@ from sandbox.common.admin import (
     read_json,
     request_log_routes,
 )
-from sandbox.xero import payments, render, store
+from sandbox.xero import payments, render, scopes, store
 from sandbox.xero.dates import now_ms, parse_request_date
 from sandbox.xero.seed import SeedError, seed_defaults, seed_objects
 from sandbox.xero.validation import valid_guid
@@ -158,7 +158,12 @@ def admin_routes(sandbox: XeroSandbox) -> list[Route]:
     @admin_endpoint
     async def refresh_token_endpoint(request: Request) -> Response:
         body = await read_json(request, {}) or {}
-        token = await run_in_threadpool(sandbox.identity.mint_refresh_token, body.get("client_id"))
+        granted = body.get("scope")
+        if granted is not None and not isinstance(granted, str):
+            raise AdminError("refresh-tokens: field 'scope' must be a space-separated string")
+        token = await run_in_threadpool(
+            sandbox.identity.mint_refresh_token, body.get("client_id"), scopes.parse(granted)
+        )
         return JSONResponse({"refresh_token": token})
 
     @admin_endpoint

@@ -20,6 +20,7 @@ from sandbox.common.settings import Settings
 from sandbox.db import Database
 from sandbox.xero import chart, payments, render, store, writes
 from sandbox.xero.auth import Identity
+from sandbox.xero.consent import consent_routes
 from sandbox.xero.dates import msdate, parse_modified_since
 from sandbox.xero.gate import (
     API_PREFIX,
@@ -482,7 +483,7 @@ def create_app(settings: Settings, db: Database) -> Any:
     sandbox = XeroSandbox(settings, db)
     store.create_schema(db)
     ensure_seeded(sandbox)
-    routes = admin_routes(sandbox) + _routes()
+    routes = admin_routes(sandbox) + consent_routes() + _routes()
     routes.append(
         Route("/{path:path}", fallback, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     )

@@ -16,6 +16,7 @@ from sandbox.common.limits import ConcurrencyLimiter, FixedWindowLimiter
 from sandbox.common.requestlog import header
 from sandbox.common.settings import Settings
 from sandbox.db import Database
+from sandbox.xero import scopes
 from sandbox.xero.auth import AuthProblem, Identity
 
 API_PREFIX = "/api.xro/2.0"
@@ -148,6 +149,8 @@ class XeroGate:
                 await self.app(scope, receive, send)
                 return
             tenant = self.identity.tenant_for(info, header(scope, "xero-tenant-id"))
+            resource = scopes.resource_of(scope["path"], API_PREFIX)
+            self.identity.check_scope(info, scope["method"], resource)
         except AuthProblem as problem:
             notes["tenant"] = header(scope, "xero-tenant-id")
             await send_json(

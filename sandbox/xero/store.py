@@ -68,7 +68,10 @@ CREATE TABLE IF NOT EXISTS xero_idempotency (
     body BLOB, content_type TEXT, created REAL, PRIMARY KEY (tenant, key));
 CREATE TABLE IF NOT EXISTS xero_tokens (
     token TEXT PRIMARY KEY, kind TEXT NOT NULL, client_id TEXT, tenant_id TEXT,
-    created REAL, expires REAL, used_at REAL, successor TEXT);
+    created REAL, expires REAL, used_at REAL, successor TEXT, scope TEXT);
+CREATE TABLE IF NOT EXISTS xero_auth_codes (
+    code TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, scope TEXT,
+    challenge TEXT, created REAL NOT NULL, used_at REAL);
 """
 
 INDEX_NAMES = re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", SCHEMA)
@@ -262,6 +265,9 @@ def create_schema(db: Database) -> None:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
+        columns = {row["name"] for row in conn.execute("PRAGMA table_info(xero_tokens)")}
+        if "scope" not in columns:  # a database from before tokens carried scopes
+            conn.execute("ALTER TABLE xero_tokens ADD COLUMN scope TEXT")
 
 
 def clear_data(db: Database, drop_indexes: bool = False) -> None:

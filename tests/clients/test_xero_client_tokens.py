@@ -186,7 +186,7 @@ def test_no_secret_in_any_log_line_or_error_at_debug(start_sandbox, tmp_path, ca
     assert any("GET /Currencies -> 200" in t for t in texts)  # DEBUG call lines were captured
     assert any("/connect/token" in t for t in texts)
     for text in texts:
-        for secret in ("sandbox-secret", "wrong-secret", "sbx-at-", "sbx-rt-", "Bearer ", "Basic "):
+        for secret in ("sandbox-secret", "wrong-secret", "eyJ", "sbx-rt-", "Bearer ", "Basic "):
             assert secret not in text, f"{secret!r} leaked in: {text[:300]}"
 
 
