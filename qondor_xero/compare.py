@@ -8,7 +8,15 @@ from typing import Any
 from qondor_xero.transform import xero_date
 
 # Header fields compared as text; a missing or empty value is the same as "".
-_TEXT_FIELDS = ("Type", "Status", "CurrencyCode", "LineAmountTypes", "Reference", "Url")
+_TEXT_FIELDS = (
+    "Type",
+    "Status",
+    "CurrencyCode",
+    "LineAmountTypes",
+    "Reference",
+    "Url",
+    "BrandingThemeID",
+)
 _DATE_FIELDS = ("Date", "DueDate")
 _LINE_TEXT = ("Description", "AccountCode", "TaxType", "ItemCode")
 _LINE_NUMBERS = ("Quantity", "UnitAmount", "LineAmount", "TaxAmount", "DiscountRate")
@@ -65,4 +73,13 @@ def _line_differences(sent: list[dict[str, Any]], held: list[dict[str, Any]] | N
         for name in _LINE_NUMBERS:
             if name in mine and _number(mine[name]) != _number(theirs.get(name)):
                 found.append(f"LineItems[{n}].{name}")
+        if _tracking(mine.get("Tracking")) != _tracking(theirs.get("Tracking")):
+            found.append(f"LineItems[{n}].Tracking")
     return found
+
+
+def _tracking(tracking: list[dict[str, Any]] | None) -> set[tuple[str, str]]:
+    """A line's tracking as (category, option) names, case aside."""
+    return {
+        (_text(t.get("Name")).casefold(), _text(t.get("Option")).casefold()) for t in tracking or []
+    }

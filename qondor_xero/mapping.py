@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,9 @@ REFERENCE_FIELDS = (
     "creditedInvoiceNumber",
 )
 CUSTOM_FIELDS = "customerInvoiceFields"
+# A tracking option may also name the item's office (tap-qondor adds it from Qondor's offices).
+OFFICE_NAME = "officeName"
+TRACKING_FIELDS = (*REFERENCE_FIELDS, OFFICE_NAME)
 
 # Keys whose scalars are codes: keep the text as written, so `090` or `200` stay codes.
 _CODE_KEYS = ("account_codes", "card_payment_account")
@@ -39,6 +42,15 @@ _YAML_STR = "tag:yaml.org,2002:str"
 
 class MappingError(ValueError):
     """A mapping file that cannot be used; the message is one line naming file, key and problem."""
+
+
+@dataclass(frozen=True)
+class TrackingRule:
+    """One `tracking` entry: a Xero tracking category and the template of its option."""
+
+    category: str
+    option: str
+    create_options: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,22 @@ class Mapping:
     projects: tuple[int, ...] = ()
     contact_match: tuple[str, ...] = ("tax_number", "email")
     reference: str | None = None
+    tracking: tuple[TrackingRule, ...] = ()
+    branding_themes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def needs_office_names(self) -> bool:
+        """Whether tracking or branding names offices by name (tap-qondor then reads them)."""
+        by_name = any(not key.strip().isdigit() for key in self.branding_themes)
+        return by_name or any(OFFICE_NAME in rule.option for rule in self.tracking)
+
+    def branding_theme(self, office_id: Any, office_name: Any = None) -> str | None:
+        """The branding theme name for an office (by id, else by name), or None."""
+        themes = {key.strip().casefold(): name for key, name in self.branding_themes.items()}
+        for key in (office_id, office_name):
+            if key is not None and str(key).strip().casefold() in themes:
+                return themes[str(key).strip().casefold()]
+        return None
 
     def account_code(self, article_number: str | None) -> str | None:
         """Return the Xero account code for a Qondor article number, or None when unmapped."""
@@ -116,6 +144,18 @@ def parse_mapping(text: str, path: str | Path = "<mapping>") -> Mapping:
         if problem:
             line = _line_of(root, ["reference"])
             raise MappingError(f"{shown}{line}: reference: {problem}")
+    seen: set[str] = set()
+    for n, rule in enumerate(data.get("tracking") or []):
+        line = _line_of(root, ["tracking", n, "option"])
+        problem = reference_problem(rule["option"], TRACKING_FIELDS)
+        if problem:
+            raise MappingError(f"{shown}{line}: tracking[{n}].option: {problem}")
+        if rule["category"].strip().casefold() in seen:
+            line = _line_of(root, ["tracking", n, "category"])
+            raise MappingError(
+                f"{shown}{line}: tracking[{n}].category: {rule['category']!r} is listed twice"
+            )
+        seen.add(rule["category"].strip().casefold())
 
     defaults = {k: v.get("default") for k, v in mapping_schema()["properties"].items()}
     values = {**defaults, **data}
@@ -129,11 +169,16 @@ def parse_mapping(text: str, path: str | Path = "<mapping>") -> Mapping:
         projects=tuple(values["projects"]),
         contact_match=tuple(values["contact_match"]),
         reference=values["reference"],
+        tracking=tuple(
+            TrackingRule(r["category"].strip(), r["option"], bool(r.get("create_options")))
+            for r in values["tracking"]
+        ),
+        branding_themes={str(k): v for k, v in values["branding_themes"].items()},
     )
 
 
-def reference_problem(template: str) -> str | None:
-    """Return why a `reference` template cannot be rendered, or None when it is fine."""
+def reference_problem(template: str, fields: tuple[str, ...] = REFERENCE_FIELDS) -> str | None:
+    """Return why a `reference` (or tracking option) template cannot be rendered, or None."""
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError as exc:
@@ -151,8 +196,8 @@ def reference_problem(template: str) -> str | None:
                     f"e.g. {{{CUSTOM_FIELDS}[PO number]}}"
                 )
             continue
-        if rest or "." in base or base not in REFERENCE_FIELDS:
-            allowed = ", ".join(REFERENCE_FIELDS)
+        if rest or "." in base or base not in fields:
+            allowed = ", ".join(fields)
             return f"{template!r}: unknown field {{{name}}} (allowed: {allowed}, {CUSTOM_FIELDS}[<heading>])"
     return None
 
@@ -196,6 +241,10 @@ def _describe(error: jsonschema.ValidationError, root: yaml.Node, shown: str) ->
         hint = difflib.get_close_matches(str(unknown), allowed, n=1)
         advice = f"did you mean {hint[0]!r}?" if hint else f"allowed keys: {', '.join(allowed)}"
         return f"{shown}{_line_of(root, [unknown], key=True)}: {unknown}: unknown key; {advice}"
+    if error.validator == "required" and path:
+        missing = next(k for k in error.validator_value if k not in error.instance)
+        where = ".".join(str(p) for p in path)
+        return f"{shown}{_line_of(root, path)}: {where}: {missing} is missing"
     if error.validator == "required":
         missing = next(k for k in error.validator_value if k not in error.instance)
         what = "Qondor article number → Xero account code, e.g. VAT25: '200'"
@@ -214,6 +263,8 @@ def _describe(error: jsonschema.ValidationError, root: yaml.Node, shown: str) ->
             problem = "no account code given; write e.g. VAT25: '200'"
     elif error.validator == "minProperties":
         problem = "must map at least one article number to an account code"
+    elif error.validator == "maxItems" and path == ["tracking"]:
+        problem = f"lists {len(value)} categories; Xero has at most two active tracking categories"
     elif error.validator == "uniqueItems":
         problem = f"{value!r} lists an entry twice"
     elif error.validator == "pattern":

@@ -430,6 +430,13 @@ def render_reference(template: str | None, item: dict[str, Any]) -> str | None:
     return text[:REFERENCE_MAX] or None
 
 
+def item_options(item: dict[str, Any], mapping: Mapping) -> list[tuple[str, str, bool]]:
+    """(category, option, create_options) of the mapping's `tracking` for the item; a rule whose
+    option renders empty (an item without a project) is left off."""
+    rendered = [(r, render_reference(r.option, item)) for r in mapping.tracking]
+    return [(r.category, option, r.create_options) for r, option in rendered if option]
+
+
 def _amount(value: Any) -> float:
     """A JSON-safe amount (two decimals)."""
     return float(Decimal(str(value)).quantize(CENT, ROUND_HALF_UP))
@@ -442,22 +449,29 @@ def _line_items(
     the unit price), account code, and with `taxes` its tax type and any TaxAmount override."""
     lines = sorted(item.get("lines") or [], key=lambda x: x.get("lineNo") or 0)
     plan = plan_money(item, mapping.account_code, taxes or {}, item_label(item))
+    tracking = [{"Name": c, "Option": o} for c, o, _create in item_options(item, mapping)]
     return [
         {
             "Description": _clean(line.get("description")) or str(line.get("articleNumber")),
             **planned,
+            **({"Tracking": tracking} if tracking else {}),
         }
         for line, planned in zip(lines, plan.lines, strict=True)
     ]
 
 
-def _header(item: dict[str, Any], mapping: Mapping, contact_id: str) -> dict[str, Any]:
-    """Fields invoices and credit notes share."""
+def _header(
+    item: dict[str, Any], mapping: Mapping, contact_id: str, themes: dict[str, str] | None
+) -> dict[str, Any]:
+    """Fields invoices and credit notes share; `themes` (branding theme name → id, casefolded)
+    gives the office's BrandingThemeID."""
+    theme = mapping.branding_theme(item.get("officeId"), item.get("officeName"))
     return {
         "Contact": {"ContactID": contact_id},
         "Date": item["invoiceDate"],
         "CurrencyCode": item["currency"],
         "LineAmountTypes": "Exclusive",
+        "BrandingThemeID": (themes or {}).get(theme.strip().casefold()) if theme else None,
     }
 
 
@@ -466,13 +480,14 @@ def invoice_to_xero(
     mapping: Mapping,
     contact_id: str,
     taxes: dict[str, AccountTax] | None = None,
+    themes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The Xero ACCREC invoice for a Qondor invoice (card payments are always AUTHORISED)."""
     card = item_kind(item) == CARD_PAYMENT
     invoice: dict[str, Any] = {
         "Type": "ACCREC",
         "InvoiceNumber": str(item["invoiceNumber"]).strip(),
-        **_header(item, mapping, contact_id),
+        **_header(item, mapping, contact_id, themes),
         "DueDate": item.get("dueDate") or (item["invoiceDate"] if card else None),
         "Reference": render_reference(mapping.reference, item),
         "Url": item.get("url") or None,
@@ -487,6 +502,7 @@ def credit_note_to_xero(
     mapping: Mapping,
     contact_id: str,
     taxes: dict[str, AccountTax] | None = None,
+    themes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The Xero ACCRECCREDIT credit note for a Qondor credit note, with POSITIVE amounts."""
     reference = render_reference(mapping.reference, item) or _clean(
@@ -495,7 +511,7 @@ def credit_note_to_xero(
     credit_note: dict[str, Any] = {
         "Type": "ACCRECCREDIT",
         "CreditNoteNumber": str(item["invoiceNumber"]).strip(),
-        **_header(item, mapping, contact_id),
+        **_header(item, mapping, contact_id, themes),
         "Reference": reference,
         "Status": mapping.invoice_status,
         "LineItems": _line_items(item, mapping, taxes),

@@ -78,6 +78,7 @@ class QueueSnapshot:
         # customerId → invoice numbers of the kept items that name it, in queue order
         self._named: dict[int, list[str]] = {}
         self._customers: LineSpool | None = None
+        self._office_names: dict[int, str] | None = None
 
     def read(self) -> int:
         """Read the queue (once): spool the items that pass the filters; how many were kept."""
@@ -135,7 +136,15 @@ class QueueSnapshot:
             if kind in wanted:
                 item = self._items.load(index)
                 item["invoiceKind"] = contract.INVOICE_KINDS[InvoiceType(kind)]
+                if self.mapping and self.mapping.needs_office_names:
+                    item["officeName"] = self.office_names().get(item.get("officeId"))
                 yield item
+
+    def office_names(self) -> dict[int, str]:
+        """Office id → name (one read of Qondor's offices), for tracking and branding by office."""
+        if self._office_names is None:
+            self._office_names = {o["id"]: o.get("name") for o in self.client.get_offices()}
+        return self._office_names
 
     def fetch_customers(self) -> int:
         """Fetch (once) every customer the kept items name, spooled in queue order; how many."""

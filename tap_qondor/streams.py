@@ -47,6 +47,10 @@ def item_schema(types: Iterable[InvoiceType]) -> dict[str, Any]:
         "description": "The invoice type as a word: "
         + ", ".join(contract.INVOICE_KINDS[t] for t in types),
     }
+    props["officeName"] = {
+        "type": ["string", "null"],
+        "description": "The office's name, when the mapping tracks or brands by office name",
+    }
     schema["required"] = [*schema["required"], "invoiceKind"]
     nullable_leaves(schema)
     return schema

@@ -20,6 +20,7 @@ ROWS = (
     ("credit_notes", ("created", "updated", "unchanged", "undone", "failed")),
     ("payments", ("created", "failed")),
     ("allocations", ("created", "failed")),
+    ("tracking_options", ("created", "failed")),
     ("qondor", ("processed", "paid", "failed", "refused")),
 )
 

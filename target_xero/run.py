@@ -16,6 +16,13 @@ from qondor_xero.qondor import (
     QondorRateLimited,
     QondorServerError,
 )
+from qondor_xero.tracking import (
+    Category,
+    branding_theme_id,
+    categories_by_name,
+    themes_by_name,
+    tracking_problems,
+)
 from qondor_xero.transform import (
     CREDIT_NOTE,
     booker_keys,
@@ -109,6 +116,9 @@ class SyncRun:
         self._accounts_checked = False
         # Account code → its tax type and rate (money.account_taxes), read with the accounts.
         self.account_taxes: dict[str, AccountTax] = {}
+        # Xero's tracking categories and branding themes, read with the accounts when mapped.
+        self.tracking_categories: dict[str, Category] = {}
+        self.branding_themes: dict[str, str] = {}
         # Invoice and credit note numbers of this run → the Qondor id that had them first.
         self._numbers: dict[bool, dict[str, int]] = {False: {}, True: {}}
         self._check_settings()
@@ -201,6 +211,38 @@ class SyncRun:
                     f"target-xero: {where}: card_payment_account: account {card!r} "
                     "does not exist in Xero or does not accept payments"
                 )
+        if self.mapping.tracking:
+            self.tracking_categories = categories_by_name(self.xero.get_tracking_categories())
+        if self.mapping.branding_themes:
+            self.branding_themes = themes_by_name(self.xero.get_branding_themes())
+
+    def settings_problems(self, item: dict[str, Any]) -> list[str]:
+        """Why Xero cannot take the item's tracking options or branding theme; options the
+        mapping lets us create are created first (only logged in a dry run)."""
+        problems, create = tracking_problems(item, self.mapping, self.tracking_categories)
+        _theme, why = branding_theme_id(item, self.mapping, self.branding_themes)
+        problems += [why] if why else []
+        if problems:
+            return problems
+        for category, option in create:
+            if self.dry_run:
+                logger.info("plan: create option %r in tracking category %s", option, category.name)
+                category.add({"Name": option, "TrackingOptionID": "dry-run"})
+                self.report.add("tracking_options", "created")
+                continue
+            result = self.xero.create_tracking_option(category.category_id, option)
+            self.tick()
+            if result.ok and result.obj:
+                logger.info("created option %r in tracking category %s", option, category.name)
+                category.add(result.obj)
+                self.report.add("tracking_options", "created")
+            else:
+                self.report.add("tracking_options", "failed")
+                problems.append(
+                    f"{item_label(item)}: tracking category {category.name}: option {option!r} "
+                    f"could not be created in Xero: {'; '.join(result.errors) or 'no reason given'}"
+                )
+        return problems
 
     def duplicate_of(self, item: dict[str, Any]) -> int | None:
         """The Qondor id of an earlier item of this run with the same number, if any."""

@@ -191,6 +191,7 @@ class XeroSink(BatchSink):
                     f"{item_label(item)}: duplicate {kind} number {number}: Qondor item "
                     f"{duplicate} in this run already has it"
                 )
+            problems = problems or run.settings_problems(item)
             if problems:
                 outcomes.append(failed(item, problems))
             else:
@@ -249,7 +250,8 @@ class InvoicesSink(XeroSink):
         """
         run = self.run
         taxes = run.account_taxes
-        payloads = [invoice_to_xero(item, run.mapping, c, taxes) for item, c in chunk]
+        themes = run.branding_themes
+        payloads = [invoice_to_xero(item, run.mapping, c, taxes, themes) for item, c in chunk]
         if run.dry_run:
             return self._plan(chunk, payloads)
         results = each_result(run.xero.create_invoices, payloads)
@@ -492,7 +494,8 @@ class CreditNotesSink(XeroSink):
         """
         run = self.run
         taxes = run.account_taxes
-        payloads = [credit_note_to_xero(item, run.mapping, c, taxes) for item, c in chunk]
+        themes = run.branding_themes
+        payloads = [credit_note_to_xero(item, run.mapping, c, taxes, themes) for item, c in chunk]
         if run.dry_run:
             return self._plan(chunk, payloads)
         results = each_result(run.xero.create_credit_notes, payloads)

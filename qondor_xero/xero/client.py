@@ -188,6 +188,27 @@ class XeroClient:
         """Every tax rate of the organisation (TaxType, EffectiveRate, Status), archived included."""
         return self._call("GET", "/TaxRates").get("TaxRates") or []
 
+    def get_tracking_categories(self) -> list[dict]:
+        """Every tracking category with its options, archived ones included (settings scope)."""
+        params = {"includeArchived": "true"}
+        return (
+            self._call("GET", "/TrackingCategories", params=params).get("TrackingCategories") or []
+        )
+
+    def get_branding_themes(self) -> list[dict]:
+        """The organisation's branding themes (settings scope)."""
+        return self._call("GET", "/BrandingThemes").get("BrandingThemes") or []
+
+    def create_tracking_option(self, category_id: str, name: str) -> WriteResult:
+        """Add option `name` to a tracking category (PUT, settings scope); `obj` is the option."""
+        path = f"/TrackingCategories/{checked_guids([category_id], 'category_id')[0]}/Options"
+        sent = {"Name": name}
+        try:
+            options = self._call("PUT", path, body=sent).get("Options") or []
+        except XeroValidationError as exc:
+            return WriteResult(False, None, exc.messages or [str(exc)], sent)
+        return element_result(options[0], sent) if options else WriteResult(False, None, [], sent)
+
     def iter_contacts(
         self,
         where: str | None = None,

@@ -21,7 +21,7 @@ from sandbox.common.admin import (
     read_json,
     request_log_routes,
 )
-from sandbox.xero import payments, render, scopes, store
+from sandbox.xero import payments, render, scopes, store, tracking
 from sandbox.xero.dates import now_ms, parse_request_date
 from sandbox.xero.seed import SeedError, seed_defaults, seed_objects
 from sandbox.xero.validation import valid_guid
@@ -75,6 +75,14 @@ def state(sandbox: XeroSandbox) -> dict[str, list[dict[str, Any]]]:
         "invoices": [render.invoice(d) for d in store.all_docs(db, store.INVOICES)],
         "creditNotes": [render.credit_note(d) for d in store.all_docs(db, store.CREDIT_NOTES)],
         "payments": [render.payment(d) for d in store.all_docs(db, store.PAYMENTS)],
+        "trackingCategories": [
+            tracking.render_category(d, include_archived=True)
+            for d in store.all_docs(db, store.TRACKING_CATEGORIES)
+        ],
+        "brandingThemes": [
+            {"BrandingThemeID": d["BrandingThemeID"], "Name": d["Name"]}
+            for d in store.all_docs(db, store.BRANDING_THEMES)
+        ],
     }
 
 

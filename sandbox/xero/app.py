@@ -18,7 +18,7 @@ from sandbox.common.faults import FaultMiddleware, FaultRule, FaultSet
 from sandbox.common.requestlog import RequestLog, RequestLogMiddleware, header
 from sandbox.common.settings import Settings
 from sandbox.db import Database
-from sandbox.xero import chart, payments, render, store, writes
+from sandbox.xero import chart, payments, render, store, tracking, writes
 from sandbox.xero.auth import Identity
 from sandbox.xero.consent import consent_routes
 from sandbox.xero.dates import msdate, parse_modified_since
@@ -467,6 +467,7 @@ def _routes() -> list[Route]:
         ),
         Route(f"{a}/Currencies", currency_list, methods=["GET"]),
         Route(f"{a}/TaxRates", tax_rate_list, methods=["GET"]),
+        *tracking.routes(a),
     ]
 
 

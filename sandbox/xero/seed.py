@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from sandbox.db import Database
-from sandbox.xero import chart, store
+from sandbox.xero import chart, store, tracking
 from sandbox.xero.dates import now_ms, parse_modified_since, parse_request_date
 from sandbox.xero.totals import compute_totals, money
 from sandbox.xero.writes import CONTACT_FIELDS, DOCUMENT_FIELDS, LINE_FIELDS
@@ -44,7 +44,8 @@ def seed_objects(db: Database, data: dict[str, Any]) -> dict[str, int]:
 
 
 def _seed_objects(db: Database, data: dict[str, Any]) -> dict[str, int]:
-    unknown = sorted(set(data) - {"accounts", "currencies", "contacts", "invoices", "creditNotes"})
+    known = {"accounts", "currencies", "contacts", "invoices", "creditNotes"}
+    unknown = sorted(set(data) - known - {"trackingCategories", "brandingThemes"})
     if unknown:
         raise SeedError(f"seed: unknown key {unknown[0]!r}")
     now = now_ms()
@@ -61,6 +62,19 @@ def _seed_objects(db: Database, data: dict[str, Any]) -> dict[str, int]:
         contacts = [_contact(c, i, now) for i, c in enumerate(data.get("contacts") or [])]
         store.save(conn, store.CONTACTS, contacts)
         counts.update(accounts=len(accounts), currencies=len(currencies), contacts=len(contacts))
+        try:
+            categories = [
+                tracking.seed_category(c, i)
+                for i, c in enumerate(data.get("trackingCategories") or [])
+            ]
+            themes = [
+                tracking.seed_theme(b, i) for i, b in enumerate(data.get("brandingThemes") or [])
+            ]
+        except ValueError as exc:
+            raise SeedError(str(exc)) from None
+        store.save(conn, store.TRACKING_CATEGORIES, categories)
+        store.save(conn, store.BRANDING_THEMES, themes)
+        counts.update(trackingCategories=len(categories), brandingThemes=len(themes))
 
     rates = {r["code"]: r["doc"] for r in db.query("SELECT code, doc FROM xero_accounts")}
     tax_by_code = {code: json.loads(doc).get("TaxType", "NONE") for code, doc in rates.items()}
@@ -238,4 +252,6 @@ def seed_defaults(db: Database, data: dict[str, Any]) -> dict[str, int]:
         data["accounts"] = chart.ACCOUNTS
     if not data.get("currencies"):
         data["currencies"] = chart.CURRENCIES
+    if not data.get("brandingThemes"):
+        data["brandingThemes"] = [{"Name": "Standard", "SortOrder": 0}]  # every organisation's
     return seed_objects(db, data)

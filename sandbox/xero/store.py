@@ -63,6 +63,12 @@ CREATE TABLE IF NOT EXISTS xero_payments (
     doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS xero_payments_invoice ON xero_payments (invoice_id);
 CREATE INDEX IF NOT EXISTS xero_payments_updated ON xero_payments (updated);
+CREATE TABLE IF NOT EXISTS xero_tracking_categories (
+    id INTEGER PRIMARY KEY, tracking_category_id TEXT UNIQUE NOT NULL COLLATE NOCASE,
+    name TEXT COLLATE NOCASE, status TEXT, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS xero_branding_themes (
+    id INTEGER PRIMARY KEY, branding_theme_id TEXT UNIQUE NOT NULL COLLATE NOCASE,
+    name TEXT COLLATE NOCASE, sort_order INTEGER, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS xero_idempotency (
     tenant TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER,
     body BLOB, content_type TEXT, created REAL, PRIMARY KEY (tenant, key));
@@ -83,6 +89,8 @@ DATA_TABLES = (
     "xero_invoices",
     "xero_credit_notes",
     "xero_payments",
+    "xero_tracking_categories",
+    "xero_branding_themes",
     "xero_idempotency",
 )
 
@@ -256,6 +264,39 @@ CURRENCIES = Table(
     type_name="Currency",
     fields={"Code": ("code", "str")},
     columns={"code": lambda d: d["Code"]},
+)
+
+# A category's options live in its document: [{TrackingOptionID, Name, Status}].
+TRACKING_CATEGORIES = Table(
+    name="xero_tracking_categories",
+    id_field="TrackingCategoryID",
+    id_column="tracking_category_id",
+    type_name="TrackingCategory",
+    fields={
+        "TrackingCategoryID": ("tracking_category_id", "guid"),
+        "Name": ("name", "str"),
+        "Status": ("status", "str"),
+    },
+    columns={
+        "tracking_category_id": lambda d: d["TrackingCategoryID"],
+        "name": lambda d: d.get("Name"),
+        "status": lambda d: d.get("Status", "ACTIVE"),
+    },
+    default_order="name ASC",
+)
+
+BRANDING_THEMES = Table(
+    name="xero_branding_themes",
+    id_field="BrandingThemeID",
+    id_column="branding_theme_id",
+    type_name="BrandingTheme",
+    fields={"BrandingThemeID": ("branding_theme_id", "guid"), "Name": ("name", "str")},
+    columns={
+        "branding_theme_id": lambda d: d["BrandingThemeID"],
+        "name": lambda d: d.get("Name"),
+        "sort_order": lambda d: d.get("SortOrder", 0),
+    },
+    default_order="sort_order ASC, name ASC",
 )
 
 

@@ -17,6 +17,7 @@ from sandbox.xero import validation as v
 from sandbox.xero.chart import BASE_CURRENCY, tax_rate
 from sandbox.xero.dates import now_ms, parse_request_date
 from sandbox.xero.totals import as_decimal, compute_totals, money, settle_line_amounts
+from sandbox.xero.tracking import check_branding_theme, check_line_tracking
 
 CONTACT_FIELDS = (
     "ContactNumber",
@@ -409,6 +410,8 @@ def _build_document(
         errors.append(v.REFERENCE_TOO_LONG)
     if not v.valid_url(doc.get("Url")):
         errors.append(v.URL_INVALID.format(value=doc.get("Url")))
+    if "BrandingThemeID" in element:
+        check_branding_theme(db, element["BrandingThemeID"], errors)
 
     if "LineItems" in element or existing is None:
         lines = _check_lines(db, element.get("LineItems") or [], status, errors, options.unit_dp)
@@ -466,6 +469,8 @@ def _check_lines(
                 line[name] = None
         if problem := settle_line_amounts(line, unit_dp):
             errors.append(problem)
+        if "Tracking" in line:
+            line["Tracking"] = check_line_tracking(db, line["Tracking"], errors)
         code = line.get("AccountCode")
         account = None
         if code in (None, ""):

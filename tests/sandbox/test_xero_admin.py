@@ -17,7 +17,11 @@ def test_reset_seeds_the_built_in_chart_and_currencies(sandbox):
         "invoices",
         "creditNotes",
         "payments",
+        "trackingCategories",
+        "brandingThemes",
     }
+    assert [t["Name"] for t in state["brandingThemes"]] == ["Standard"]
+    assert state["trackingCategories"] == []
     accounts = {a["Code"]: a for a in state["accounts"]}
     assert accounts["200"]["TaxType"] == "OUTPUT" and accounts["200"]["Type"] == "REVENUE"
     assert accounts["260"]["Name"] == "Other Revenue"
