@@ -303,6 +303,53 @@ def money_check(qondor_state: dict, xero_state: dict, queue_ids: set[int]) -> st
     )
 
 
+def tracking_check(
+    qondor_state: dict, xero_state: dict, queue_ids: set[int], left: frozenset[str] = frozenset()
+) -> str:
+    """Whether every line of the synced items' Xero documents carries the item's office and
+    project, the options used, and the branding theme of each office's documents. `left`: ids
+    of documents PAID in Xero before the sync, which it leaves as they are."""
+    docs = {d.get("InvoiceID"): d for d in xero_state.get("invoices", [])}
+    docs.update({d.get("CreditNoteID"): d for d in xero_state.get("creditNotes", [])})
+    offices = {o["id"]: o["name"] for o in qondor_state.get("offices", [])}
+    themes = {t["BrandingThemeID"]: t["Name"] for t in xero_state.get("brandingThemes", [])}
+    used: dict[str, Counter] = {"Office": Counter(), "Project": Counter()}
+    branded: Counter = Counter()
+    checked, wrong, untouched = 0, [], []
+    for item in qondor_state.get("invoices", []):
+        doc = docs.get(item.get("externalReference"))
+        if item["id"] not in queue_ids or doc is None:
+            continue
+        if doc.get("InvoiceID") in left:
+            untouched.append(item["invoiceNumber"])
+            continue
+        checked += 1
+        want = {"Office": offices.get(item["officeId"]), "Project": item.get("projectNo")}
+        want = {k: v for k, v in want.items() if v}
+        for line in doc.get("LineItems", []):
+            if {t["Name"]: t["Option"] for t in line.get("Tracking", [])} != want:
+                wrong.append(f"{item['invoiceNumber']}: a line is not tracked as {want}")
+                break
+        for category, option in want.items():
+            used[category][option] += 1
+        if doc.get("BrandingThemeID"):
+            branded[(offices.get(item["officeId"]), themes.get(doc["BrandingThemeID"]))] += 1
+    if wrong:
+        return "Tracking: Xero differs from Qondor:\n  " + "\n  ".join(wrong)
+    lines = [
+        f"Tracking: every line of the {checked} documents carries its office (category Office) "
+        "and, where the item has one, its project (Project):"
+    ]
+    for category, options in used.items():
+        counts = ", ".join(f"{option} {n}" for option, n in sorted(options.items()))
+        lines.append(f"  {category}: {counts}")
+    if untouched:
+        lines.append(f"  ({', '.join(untouched)}: PAID in Xero before sync 1, left as it was)")
+    for (office, theme), n in sorted(branded.items()):
+        lines.append(f"Branding: {n} documents of {office} use the theme {theme!r}")
+    return "\n".join(lines)
+
+
 READING_GUIDE = """\
 How to read it:
   - `qondor-xero validate` foretold the Failed items (an unmapped article, a currency Xero does
@@ -434,6 +481,10 @@ def _run_demo(
     )
     print()
     print(money_check(after_2, sandbox.xero_state(), queue_ids), flush=True)
+    paid_before = frozenset(
+        d["InvoiceID"] for d in xero.get("invoices", []) if d.get("Status") == "PAID"
+    )
+    print(tracking_check(after_2, sandbox.xero_state(), queue_ids, paid_before), flush=True)
     print()
     print(READING_GUIDE, flush=True)
     print()

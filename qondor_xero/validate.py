@@ -15,6 +15,13 @@ from typing import Any
 
 from qondor_xero.mapping import Mapping, MappingError, load_mapping
 from qondor_xero.money import account_taxes, percent, qondor_rate, rate_agrees
+from qondor_xero.tracking import (
+    branding_theme_id,
+    categories_by_name,
+    themes_by_name,
+    tracking_problems,
+)
+from qondor_xero.transform import item_label
 from qondor_xero.xero import scopes
 from qondor_xero.xero.token_store import KEY_VARIABLE, DatabaseTokenStore
 
@@ -291,6 +298,68 @@ def check_tax_rates(
     return Check("tax rates", True, "; ".join(listed) or "no article numbers mapped")
 
 
+def check_tracking(mapping: Mapping, categories: list[dict], queue: Iterable[dict] = ()) -> Check:
+    """The mapping's tracking categories exist and are active in Xero, and every option the
+    queued items need exists (or will be created where `create_options` says so)."""
+    by_name = categories_by_name(categories)
+    problems: dict[str, list[str]] = {}
+    for rule in mapping.tracking:
+        category = by_name.get(rule.category.casefold())
+        if category is None or category.status != "ACTIVE":
+            state = "is not in Xero" if category is None else f"is {category.status} in Xero"
+            problems.setdefault(f"category {rule.category} {state}", [])
+    created: dict[str, list[str]] = {}
+    for item in queue:
+        found, create = tracking_problems(item, mapping, by_name)
+        number = str(item.get("invoiceNumber"))
+        for problem in found:  # "Invoice 8003: tracking category Office has no option …; …"
+            why = problem.removeprefix(f"{item_label(item)}: tracking ").split(";")[0]
+            problems.setdefault(why, []).append(number)
+        for category, option in create:
+            created.setdefault(f"{category.name} {option!r}", []).append(number)
+    name = "tracking"
+    if problems:
+        parts = [f"{why} (invoices {_some(n)})" if n else why for why, n in problems.items()]
+        return Check(
+            name,
+            False,
+            "; ".join(parts) + f" — add them in Xero or fix tracking in {mapping.path} "
+            "(create_options: true creates missing options)",
+        )
+    listed = ", ".join(
+        f"{by_name[r.category.casefold()].name} ← {r.option}"
+        + (" (creates missing options)" if r.create_options else "")
+        for r in mapping.tracking
+    )
+    detail = f"{listed}: active in Xero, every option the queue needs exists"
+    if created:
+        detail += "; to be created: " + ", ".join(
+            f"{o} (invoices {_some(n, 3)})" for o, n in created.items()
+        )
+    return Check(name, True, detail)
+
+
+def check_branding_themes(
+    mapping: Mapping, themes: list[dict], queue: Iterable[dict] = ()
+) -> Check:
+    """Every branding theme the mapping names exists in Xero (GET /BrandingThemes)."""
+    by_name = themes_by_name(themes)
+    missing = sorted(
+        {n for n in mapping.branding_themes.values() if n.strip().casefold() not in by_name}
+    )
+    if missing:
+        return Check(
+            "branding themes",
+            False,
+            f"not in Xero: {', '.join(repr(m) for m in missing)} (Xero has "
+            f"{', '.join(repr(t.get('Name')) for t in themes) or 'none'}) — fix branding_themes "
+            f"in {mapping.path} or add the theme in Xero",
+        )
+    used = sum(1 for item in queue if branding_theme_id(item, mapping, by_name)[0])
+    offices = ", ".join(f"{k} → {v}" for k, v in mapping.branding_themes.items())
+    return Check("branding themes", True, f"{offices}: in Xero; {used} queued items use one")
+
+
 # --- running them ---------------------------------------------------------------------------
 
 
@@ -339,7 +408,50 @@ def validate_setup(settings: dict[str, Any], mapping_file: str | None = None) ->
         checks.append(check_articles_mapped(mapping, queue))
     elif mapping is not None:
         checks.append(Check("article numbers", None, "needs a working Qondor connection"))
+    if mapping is not None and (mapping.tracking or mapping.branding_themes):
+        checks += _xero_settings_checks(settings, mapping, accounts is not None, queue or [])
     return [replace(c, detail=_redact(c.detail, secrets)) for c in checks]
+
+
+def _xero_settings_checks(
+    settings: dict[str, Any], mapping: Mapping, connected: bool, queue: list[dict]
+) -> list[Check]:
+    """The tracking and branding checks, reading Xero's categories and themes (settings scope)."""
+    wanted = [
+        (name, read, check)
+        for name, used, read, check in (
+            ("tracking", mapping.tracking, "get_tracking_categories", check_tracking),
+            (
+                "branding themes",
+                mapping.branding_themes,
+                "get_branding_themes",
+                check_branding_themes,
+            ),
+        )
+        if used
+    ]
+    if not connected:
+        return [Check(name, None, "needs a working Xero connection") for name, _r, _c in wanted]
+    from qondor_xero.xero import XeroClient, XeroError
+
+    client = XeroClient(
+        settings.get("api_url") or "https://api.xero.com/api.xro/2.0",
+        settings.get("identity_url") or "https://identity.xero.com",
+        settings["client_id"],
+        settings["client_secret"],
+        tenant_id=settings.get("tenant_id") or None,
+        token_store=settings.get("token_store") or None,
+        refresh_token=(settings.get("token_store") and settings.get("refresh_token")) or None,
+        scopes=settings.get("scopes") or None,
+    )  # as _read_xero builds it
+    checks = []
+    for name, read, check in wanted:
+        try:
+            checks.append(check(mapping, getattr(client, read)(), queue))
+        except XeroError as exc:
+            detail = f"{_one_line(exc)} — the connection needs the accounting.settings scope"
+            checks.append(Check(name, False, detail))
+    return checks
 
 
 def _read_xero(
@@ -430,6 +542,15 @@ def _read_queue(
         return None
     if mapping is not None:
         queue = [i for i in queue if mapping.includes(i.get("officeId"), i.get("projectId"))]
+    if mapping is not None and mapping.needs_office_names and queue:
+        try:
+            names = {o["id"]: o.get("name") for o in client.get_offices()}
+        except (QondorError, ValueError, OSError) as exc:
+            detail = _redact(_one_line(exc), secrets)
+            checks.append(Check("qondor connection", False, f"offices: {detail}"))
+            return None
+        for item in queue:
+            item["officeName"] = names.get(item.get("officeId"))
     checks.append(Check("qondor connection", True, f"{len(queue)} items queued for this mapping"))
     return queue
 

@@ -227,3 +227,41 @@ def test_with_an_empty_queue_the_tax_rates_check_still_lists_each_accounts_rate(
             assert f"{shown} [queued: none queued]" in line, line
     finally:
         sandbox.stop()
+
+
+def test_tracking_and_branding_pass_and_list_the_project_options_to_be_created(tmp_path, box):
+    code, out = run_validate(tmp_path, box, complete_mapping(tmp_path, box))
+    assert code == 0, out
+    tracking = line_of(out, "tracking")
+    assert tracking.startswith(
+        "OK   tracking: Office ← {officeName}, Project ← {projectNo} (creates missing options): "
+        "active in Xero, every option the queue needs exists; to be created: Project 'P-883' "
+        "(invoices 100203, "
+    ), tracking
+    assert "'P-881'" not in tracking and "'P-882'" not in tracking  # in Xero already
+    assert line_of(out, "branding themes") == (
+        "OK   branding themes: 3 → Nordic Events Sverige: in Xero; 2 queued items use one"
+    )
+
+
+def test_a_tracking_category_xero_lacks_and_options_it_lacks_fail_naming_them(tmp_path, box):
+    tracking = [
+        {"category": "Cost centre", "option": "{officeName}"},
+        {"category": "Project", "option": "{projectNo}"},
+    ]
+    code, out = run_validate(tmp_path, box, complete_mapping(tmp_path, box, tracking=tracking))
+    assert code == 1
+    line = line_of(out, "tracking")
+    assert line.startswith("FAIL tracking: category Cost centre is not in Xero (invoices "), line
+    assert "; category Project has no option 'P-883' (invoices 100203, " in line
+    assert "category Project has no option 'P-881'" not in line
+
+
+def test_a_branding_theme_xero_lacks_fails(tmp_path, box):
+    mapping = complete_mapping(tmp_path, box, branding_themes={"3": "Nordic Events Danmark"})
+    code, out = run_validate(tmp_path, box, mapping)
+    assert code == 1
+    assert line_of(out, "branding themes").startswith(
+        "FAIL branding themes: not in Xero: 'Nordic Events Danmark' (Xero has 'Standard', "
+        "'Nordic Events Sverige')"
+    )

@@ -789,5 +789,15 @@ def build_demo(today: date) -> tuple[dict[str, list], dict[str, list]]:
         "currencies": xero_currencies(),
         "contacts": list(contacts.values()),
         "invoices": xero_invoices(today, inv, contacts),
+        # Office options for every office; Project options for two projects (demo.yml creates
+        # the others); Stockholm's own invoice layout beside Xero's Standard one.
+        "trackingCategories": [
+            {"Name": "Office", "Options": [o["name"] for o in qondor["offices"]]},
+            {"Name": "Project", "Options": ["P-881", "P-882"]},
+        ],
+        "brandingThemes": [
+            {"Name": "Standard", "SortOrder": 0},
+            {"Name": "Nordic Events Sverige", "SortOrder": 1},
+        ],
     }
     return xero, qondor

@@ -9,6 +9,7 @@ from qondor_xero.demo import (
     item_rows,
     money_check,
     target_summary,
+    tracking_check,
 )
 
 BEFORE = {
@@ -147,4 +148,39 @@ def test_money_line_says_every_document_matches_or_names_each_that_does_not():
         "  100: Xero holds NOK 125.01 (excl. VAT 100.00, VAT 25.01) but Qondor charged NOK 125.00 "
         "(excl. VAT 100.00, VAT 25.00)\n"
         "  101: the card payment in Xero is not what the card was charged"
+    )
+
+
+def test_tracking_line_shows_each_documents_office_and_project_and_catches_a_wrong_line():
+    qondor = {
+        "offices": [{"id": 1, "name": "Oslo"}, {"id": 3, "name": "Stockholm"}],
+        "invoices": [
+            {"id": 1, "invoiceNumber": "100", "externalReference": "x-100", "officeId": 1,
+             "projectNo": "P-1"},
+            {"id": 2, "invoiceNumber": "101", "externalReference": "x-101", "officeId": 3},
+        ],
+    }  # fmt: skip
+    tracked = [{"Name": "Office", "Option": "Oslo"}, {"Name": "Project", "Option": "P-1"}]
+    xero = {
+        "invoices": [
+            {"InvoiceID": "x-100", "LineItems": [{"Tracking": tracked}] * 2},
+            {
+                "InvoiceID": "x-101",
+                "BrandingThemeID": "t-se",
+                "LineItems": [{"Tracking": [{"Name": "Office", "Option": "Stockholm"}]}],
+            },
+        ],
+        "brandingThemes": [{"BrandingThemeID": "t-se", "Name": "Sverige"}],
+    }
+    report = tracking_check(qondor, xero, {1, 2})
+    assert report.splitlines() == [
+        "Tracking: every line of the 2 documents carries its office (category Office) and, "
+        "where the item has one, its project (Project):",
+        "  Office: Oslo 1, Stockholm 1",
+        "  Project: P-1 1",
+        "Branding: 1 documents of Stockholm use the theme 'Sverige'",
+    ]
+    xero["invoices"][0]["LineItems"][1] = {"Tracking": tracked[:1]}
+    assert tracking_check(qondor, xero, {1, 2}).splitlines()[1] == (
+        "  100: a line is not tracked as {'Office': 'Oslo', 'Project': 'P-1'}"
     )

@@ -155,3 +155,38 @@ def test_filters():
     assert not mapping.includes(2, 881)
     assert not mapping.includes(1, 999)
     assert parse_mapping(MINIMAL).includes(7, None)
+
+
+def test_tracking_and_branding_load_from_the_example():
+    mapping = load_mapping(ROOT / "mappings" / "example.yml")
+    assert [(r.category, r.option, r.create_options) for r in mapping.tracking] == [
+        ("Office", "{officeName}", False),
+        ("Project", "{projectNo}", True),
+    ]
+    assert mapping.branding_theme(1) == "Standard"
+    assert mapping.branding_theme(3, "nordic events stockholm") == "Nordic Events Sverige"
+    assert mapping.branding_theme(2, "Nordic Events Bergen") is None
+    assert mapping.needs_office_names
+    assert not parse_mapping(MINIMAL).needs_office_names
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "tracking:\n  - {category: Office, option: '{office}'}\n",
+            ":4: tracking[0].option: '{office}': unknown field {office} (allowed: ",
+        ),
+        (
+            "tracking:\n  - {category: Office, option: x}\n  - {category: office, option: y}\n",
+            ":5: tracking[1].category: 'office' is listed twice",
+        ),
+        ("tracking:\n  - {category: Office}\n", ":4: tracking.0: option is missing"),
+        (
+            "tracking: [{category: A, option: a}, {category: B, option: b}, {category: C, option: c}]\n",
+            ":3: tracking: lists 3 categories; Xero has at most two active tracking categories",
+        ),
+    ],
+)
+def test_a_bad_tracking_entry_stops_with_one_line_naming_it(tmp_path, text, message):
+    assert error_of(tmp_path, MINIMAL + text).startswith(message)
