@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="Xero's accounting OpenAPI file for --openapi-strict "
         "(default: $XERO_OPENAPI_SPEC, else ../shared/reference/xero-openapi/ beside the checkout)",
     )
+    serve.add_argument(
+        "--xero-high-volume-contacts",
+        type=int,
+        default=d.xero_high_volume_contacts,
+        help="above this many contacts, refuse GET /Contacts that Xero cannot filter "
+        "efficiently (HighVolumeException), as Xero does for very large organisations",
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     return parser
 
@@ -125,6 +132,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         no_limits=args.no_limits,
         openapi_strict=args.openapi_strict,
         openapi_spec=args.openapi_spec,
+        xero_high_volume_contacts=args.xero_high_volume_contacts,
     )
 
 

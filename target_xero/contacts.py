@@ -10,7 +10,7 @@ from typing import Any
 
 from qondor_xero.contacts import ContactIndex, ContactKeys, disambiguate_name
 from qondor_xero.transform import contact_update
-from qondor_xero.xero import WriteResult, XeroClient, XeroValidationError
+from qondor_xero.xero import WriteResult, XeroClient, XeroHighVolume, XeroValidationError
 from qondor_xero.xero import where as w
 from target_xero.report import Report
 
@@ -104,14 +104,25 @@ class ContactResolver:
         first = not self.looked_up and not len(self.index)
         if first and len(clauses) > 1 and self._read_all(max_pages=len(clauses)):
             return
-        for clause in clauses:
-            for contact in self.xero.iter_contacts(where=clause):
-                self.index.add(contact)
-            self.on_call()
+        try:
+            for clause in clauses:
+                for contact in self.xero.iter_contacts(where=clause):
+                    self.index.add(contact)
+                self.on_call()
+        except XeroHighVolume:
+            # A very large organisation refuses lookups by tax or contact number (filters Xero
+            # does not optimise): read every active contact page by page instead, once.
+            logger.info(
+                "Xero refused the contact lookup as not efficient for this large organisation; "
+                "reading all its contacts page by page instead"
+            )
+            self._read_all(max_pages=None)
+            return
         self.looked_up.update(x.keys.contact_number for x in todo)
 
-    def _read_all(self, max_pages: int) -> bool:
-        """Read all active contacts unless that takes more than `max_pages` pages; True when done."""
+    def _read_all(self, max_pages: int | None) -> bool:
+        """Read all active contacts unless that takes more than `max_pages` pages (None: no
+        limit); True when done."""
         seen = 0
         contacts = self.xero.iter_contacts()
         try:
@@ -120,7 +131,7 @@ class ContactResolver:
                 seen += 1
                 if seen % PAGE_SIZE == 0:
                     self.on_call()
-                    if seen // PAGE_SIZE >= max_pages:
+                    if max_pages is not None and seen // PAGE_SIZE >= max_pages:
                         # As many pages as lookups would cost and still more: look up instead.
                         logger.info(
                             "Xero has more than %d contacts; looking up the ones needed instead",

@@ -51,6 +51,11 @@ class XeroValidationError(XeroError):
         self.elements = elements or []
 
 
+class XeroHighVolume(XeroValidationError):
+    """A very large organisation refused a read it cannot filter efficiently (400
+    HighVolumeException): read it another way (optimised filters, IDs, searchTerm, paging)."""
+
+
 class XeroNotFound(XeroError):
     """The resource does not exist (404)."""
 

@@ -9,6 +9,7 @@ from .auth import redact
 from .errors import (
     XeroAuthError,
     XeroError,
+    XeroHighVolume,
     XeroNotFound,
     XeroScopeError,
     XeroTenantError,
@@ -60,7 +61,8 @@ def refusal(
         elements = [e for e in elements or [] if isinstance(e, dict)]
         messages = [m for e in elements for m in element_messages(e)]
         detail = "; ".join(dict.fromkeys(messages)) or reason
-        return XeroValidationError(
+        high_volume = isinstance(body, dict) and body.get("Type") == "HighVolumeException"
+        return (XeroHighVolume if high_volume else XeroValidationError)(
             redact(f"{what} failed: {detail}", secrets)[:1000],
             status=status,
             call=what,

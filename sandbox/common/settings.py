@@ -47,3 +47,5 @@ class Settings:
     no_limits: bool = False
     openapi_strict: bool = False
     openapi_spec: Path | None = None  # None: sandbox.spec_file.openapi_spec_path()
+    # Above this many contacts Xero refuses contact reads it cannot filter efficiently (None: off).
+    xero_high_volume_contacts: int | None = None

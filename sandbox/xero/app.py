@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -190,6 +191,48 @@ def get_one_endpoint(
         return JSONResponse(render.envelope(key, [render_one(doc)]))
 
     return endpoint
+
+
+# Xero's answer to a contact read it cannot filter efficiently in a very large organisation.
+HIGH_VOLUME_TEXT = (
+    "Your request is not filtering Contacts efficiently, given the extremely high volume for "
+    "this organisation. Please check https://developer.xero.com/documentation/api/"
+    "efficient-data-retrieval for tips on making Contact retrieval more efficient."
+)
+# Contact fields Xero filters efficiently (its "optimised" filters), as stored columns.
+_EFFICIENT_CONTACT_COLUMNS = {"name", "email", "account_number", "contact_id"}
+
+
+def _inefficient_contact_read(request: Request) -> bool:
+    """Whether a GET /Contacts filters on anything but Xero's optimised fields (Name,
+    EmailAddress, AccountNumber, ContactID), or reads everything in one unpaged answer.
+
+    IDs, searchTerm and paged reading (`page`) are efficient."""
+    q = _params(request)
+    if q.get("where"):
+        try:
+            sql, _args = where_to_sql(q["where"], store.CONTACTS.fields, "Contact")
+        except QueryError:
+            return False  # answered as a malformed query
+        columns = {c for c, _kind in store.CONTACTS.fields.values()}
+        used = {word for word in re.findall(r"[a-z_]+", sql) if word in columns}
+        return not used <= _EFFICIENT_CONTACT_COLUMNS
+    return not (q.get("ids") or q.get("searchterm") or q.get("page"))
+
+
+def high_volume_guard(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """GET /Contacts: above the configured number of contacts, refuse inefficient reads."""
+
+    def guarded(request: Request) -> Any:
+        sandbox: XeroSandbox = request.app.state.sandbox
+        limit = sandbox.settings.xero_high_volume_contacts
+        if limit is not None and _inefficient_contact_read(request):
+            count = sandbox.db.query_one("SELECT COUNT(*) AS n FROM xero_contacts")["n"]
+            if count > limit:
+                return bad_request(HIGH_VOLUME_TEXT, 10, "HighVolumeException")
+        return endpoint(request)
+
+    return guarded
 
 
 def _contact_scope(request: Request) -> tuple[list[str], list[Any]]:
@@ -400,8 +443,14 @@ def _document_routes(
 
 def _routes() -> list[Route]:
     a = API_PREFIX
-    contact_list = list_endpoint(
-        "Contacts", store.CONTACTS, render.contact, {"ids": ("contact_id", "guid")}, _contact_scope
+    contact_list = high_volume_guard(
+        list_endpoint(
+            "Contacts",
+            store.CONTACTS,
+            render.contact,
+            {"ids": ("contact_id", "guid")},
+            _contact_scope,
+        )
     )
     payment_list = list_endpoint(
         "Payments",
