@@ -24,7 +24,7 @@ from .common import (
     xero_contact,
     xero_currencies,
 )
-from .demo import PROJECTS, offices
+from .demo import PROJECTS, offices, xero_settings
 
 FIRST_ITEM_ID = 1_000_001
 FIRST_CUSTOMER_ID = 200_001
@@ -362,6 +362,7 @@ def build_bench(today: date, seed: int, size: int) -> tuple[dict[str, list], dic
         "currencies": xero_currencies(),
         "contacts": contacts,
         "invoices": [],
+        **xero_settings(qondor["offices"]),  # so demo.yml's tracking and branding work here too
     }
     return xero, qondor
 

@@ -789,10 +789,18 @@ def build_demo(today: date) -> tuple[dict[str, list], dict[str, list]]:
         "currencies": xero_currencies(),
         "contacts": list(contacts.values()),
         "invoices": xero_invoices(today, inv, contacts),
-        # Office options for every office; Project options for two projects (demo.yml creates
-        # the others); Stockholm's own invoice layout beside Xero's Standard one.
+        **xero_settings(qondor["offices"]),
+    }
+    return xero, qondor
+
+
+def xero_settings(office_list: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Tracking categories and branding themes of the demo (and bench) organisation: an Office
+    option per office, Project options for two projects (demo.yml creates the others), and
+    Stockholm's own invoice layout beside Xero's Standard one."""
+    return {
         "trackingCategories": [
-            {"Name": "Office", "Options": [o["name"] for o in qondor["offices"]]},
+            {"Name": "Office", "Options": [o["name"] for o in office_list]},
             {"Name": "Project", "Options": ["P-881", "P-882"]},
         ],
         "brandingThemes": [
@@ -800,4 +808,3 @@ def build_demo(today: date) -> tuple[dict[str, list], dict[str, list]]:
             {"Name": "Nordic Events Sverige", "SortOrder": 1},
         ],
     }
-    return xero, qondor

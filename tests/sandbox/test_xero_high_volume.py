@@ -16,17 +16,11 @@ CONTACTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def large_org(tmp_path_factory):
-    from conftest import SandboxServer
-
-    box = SandboxServer(
-        tmp_path_factory.mktemp("high-volume"), no_limits=True, xero_high_volume_contacts=3
-    )
-    box.start()
-    box.xero_seed(contacts=CONTACTS)
-    yield box
-    box.stop()
+@pytest.fixture
+def large_org(start_sandbox):
+    with start_sandbox(xero_high_volume_contacts=3) as box:
+        box.xero_seed(contacts=CONTACTS)
+        yield box
 
 
 @pytest.mark.parametrize(
