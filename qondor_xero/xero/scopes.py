@@ -34,6 +34,8 @@ RESOURCE_SCOPES = {
     "Accounts": "accounting.settings",
     "Currencies": "accounting.settings",
     "TaxRates": "accounting.settings",
+    "TrackingCategories": "accounting.settings",  # PUT .../Options: create_options
+    "BrandingThemes": "accounting.settings",
 }
 
 # A broad scope of an older app and the granular ones it stands for.

@@ -42,6 +42,8 @@ RESOURCE_SCOPES = {
     "Accounts": ("accounting.settings", "accounting.settings"),
     "Currencies": ("accounting.settings", "accounting.settings"),
     "TaxRates": ("accounting.settings", "accounting.settings"),
+    "TrackingCategories": ("accounting.settings", "accounting.settings"),
+    "BrandingThemes": ("accounting.settings", "accounting.settings"),
 }
 
 
