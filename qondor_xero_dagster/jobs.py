@@ -5,7 +5,6 @@ failed items' reasons into output metadata, and fails the run on a systemic stop
 daily limit ("resumes at HH:MM UTC") tags the run with that moment, so the sensor waits for it.
 """
 
-
 # No `from __future__ import annotations` here: Dagster reads the op's config annotation at runtime.
 import os
 import re

@@ -1,0 +1,2 @@
+-- Meltano's system database (state, run history, the "already running" guard).
+CREATE DATABASE meltano;
