@@ -124,7 +124,7 @@ class Webhook:
 
 def tick(defs: dg.Definitions, instance: dg.DagsterInstance, sensor: str) -> dg.SensorResult:
     """Evaluate one sensor once, as the daemon would."""
-    definition = defs.get_sensor_def(sensor)
+    definition = defs.resolve_sensor_def(sensor)
     context = dg.build_sensor_context(instance=instance, sensor_name=sensor, definitions=defs)
     return definition.evaluate_tick(context)
 
