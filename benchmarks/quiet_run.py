@@ -6,6 +6,7 @@ catalogs (without them Meltano runs discovery for each tap, each run).
 Two copies of the project (one with the `catalog:` lines of meltano.yml removed), `meltano
 install` in each, one `empty` sandbox, a SQLite system database per copy; one warm-up run each,
 then `--runs` runs alternating the copies. CPU = user + system of the whole process tree.
+Writes `benchmarks/quiet_run.json`.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         box.stop()
     result = {name: {"runs": v, "mean_cpu_s": round(sum(v) / len(v), 2)} for name, v in cpu.items()}
     result["load_1m"] = os.getloadavg()[0]
+    HERE.joinpath("quiet_run.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 
