@@ -234,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901
         while started is None or time.monotonic() - started < args.seconds:
             round_start = time.monotonic()
             for customer in fleet:
+                if customer in launched:
+                    # The daemon records a requested run as QUEUED before launching it, so the
+                    # sensor sees it in progress; here the worker records it only on starting.
+                    continue
                 sensor = defs.resolve_sensor_def(f"work_{customer}")
                 children, thread = child_cpu(), time.thread_time()
                 context = dg.build_sensor_context(instance=instance, definitions=defs)
