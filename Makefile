@@ -46,9 +46,9 @@ docs: $(STAMP)
 # The taps' catalogs Meltano uses instead of discovery (run after changing a stream's schema).
 catalogs: $(STAMP)
 	echo '{"api_key": "-"}' > .catalog-config.json
-	$(BIN)/tap-qondor --config .catalog-config.json --discover | $(BIN)/python -m json.tool --sort-keys > tap_qondor/catalog.json
+	$(BIN)/tap-qondor --config .catalog-config.json --discover | $(BIN)/python -m json.tool --sort-keys --indent 2 > tap_qondor/catalog.json
 	echo '{"client_id": "-", "client_secret": "-"}' > .catalog-config.json
-	$(BIN)/tap-xero --config .catalog-config.json --discover | $(BIN)/python -m json.tool --sort-keys > tap_xero/catalog.json
+	$(BIN)/tap-xero --config .catalog-config.json --discover | $(BIN)/python -m json.tool --sort-keys --indent 2 > tap_xero/catalog.json
 	rm -f .catalog-config.json
 
 clean:
