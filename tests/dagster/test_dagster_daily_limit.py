@@ -41,6 +41,12 @@ def test_a_daily_limit_stop_waits_for_its_resume_time_instead_of_retrying(
             tmp_path / "project", {"delta": environment_file("delta", box, "DELTA")}
         )
         instance = dagster_instance(tmp_path / "dagster-home", dagster_database_url)
+        # The shipped run queue: one run per customer, the operator's cap in all.
+        queue = instance.run_coordinator.get_run_queue_config()
+        assert queue.tag_concurrency_limits == [
+            {"key": "customer", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+        ]
+        assert queue.max_concurrent_runs == int(os.environ["DAGSTER_MAX_CONCURRENT_RUNS"])
         checker = Checker(project)
         # A backoff of nothing: only the daily limit can hold the customer back.
         defs = build_definitions(project, checker, RetryPolicy(base_seconds=0, max_seconds=0))
