@@ -432,18 +432,9 @@ def _xero_settings_checks(
     ]
     if not connected:
         return [Check(name, None, "needs a working Xero connection") for name, _r, _c in wanted]
-    from qondor_xero.xero import XeroClient, XeroError
+    from qondor_xero.xero import XeroError
 
-    client = XeroClient(
-        settings.get("api_url") or "https://api.xero.com/api.xro/2.0",
-        settings.get("identity_url") or "https://identity.xero.com",
-        settings["client_id"],
-        settings["client_secret"],
-        tenant_id=settings.get("tenant_id") or None,
-        token_store=settings.get("token_store") or None,
-        refresh_token=(settings.get("token_store") and settings.get("refresh_token")) or None,
-        scopes=settings.get("scopes") or None,
-    )  # as _read_xero builds it
+    client = _xero_client(settings)
     checks = []
     for name, read, check in wanted:
         try:
@@ -452,6 +443,23 @@ def _xero_settings_checks(
             detail = f"{_one_line(exc)} — the connection needs the accounting.settings scope"
             checks.append(Check(name, False, detail))
     return checks
+
+
+def _xero_client(settings: dict[str, Any]) -> Any:
+    """The Xero client validate's checks read through, from target-xero's settings."""
+    from qondor_xero.xero import XeroClient
+
+    return XeroClient(
+        settings.get("api_url") or "https://api.xero.com/api.xro/2.0",
+        settings.get("identity_url") or "https://identity.xero.com",
+        settings["client_id"],
+        settings["client_secret"],
+        tenant_id=settings.get("tenant_id") or None,
+        token_store=settings.get("token_store") or None,
+        # Spending a refresh token without a store to keep its successor would lose it.
+        refresh_token=(settings.get("token_store") and settings.get("refresh_token")) or None,
+        scopes=settings.get("scopes") or None,
+    )
 
 
 def _read_xero(
@@ -469,20 +477,10 @@ def _read_xero(
             )
         )
         return None, None, None
-    from qondor_xero.xero import XeroClient, XeroError, XeroScopeError
+    from qondor_xero.xero import XeroError, XeroScopeError
 
     try:
-        client = XeroClient(
-            settings.get("api_url") or "https://api.xero.com/api.xro/2.0",
-            settings.get("identity_url") or "https://identity.xero.com",
-            settings["client_id"],
-            settings["client_secret"],
-            tenant_id=settings.get("tenant_id") or None,
-            token_store=settings.get("token_store") or None,
-            # Spending a refresh token without a store to keep its successor would lose it.
-            refresh_token=(settings.get("token_store") and settings.get("refresh_token")) or None,
-            scopes=settings.get("scopes") or None,
-        )
+        client = _xero_client(settings)
         granted = client.granted_scopes()
         checks.append(check_scopes(granted, client.standard_app))
         store = check_token_store(client.token_store)
