@@ -31,11 +31,19 @@ class SandboxError(RuntimeError):
     """The sandbox did not start or answer, or an admin call failed."""
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on right now, and not one this process
+    was already given: the kernel can hand the same free port to two binds in a row."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((HOST, 0))
+            port = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def port_is_free(port: int) -> bool:
@@ -154,8 +162,30 @@ class SandboxProcess:
         `fresh` deletes the database first, so the scenario is seeded anew; otherwise an existing
         database is served as it is (a restart). The server's output is appended to `log_path`.
         Raises SandboxError, with the last lines of that output, if it exits or does not answer
-        within `timeout` seconds.
+        within `timeout` seconds. Ports picked by `free_port` that another process took in the
+        meantime are picked again (twice at most).
         """
+        for attempt in range(3):
+            before = self.log_path.stat().st_size if self.log_path.exists() else 0
+            try:
+                return self._start(timeout=timeout, fresh=fresh)
+            except SandboxError:
+                taken = (
+                    self.log_path.exists()
+                    and b"address already in use" in (self.log_path.read_bytes()[before:])
+                )
+                if not taken or attempt == 2 or not self._repick_ports():
+                    raise
+        raise AssertionError("unreachable")
+
+    def _repick_ports(self) -> bool:
+        """Pick new ports in place of ones `free_port` gave; False if a caller chose them."""
+        if not {self.xero_port, self.qondor_port} <= _HANDED_OUT:
+            return False
+        self.xero_port, self.qondor_port = free_port(), free_port()
+        return True
+
+    def _start(self, *, timeout: float, fresh: bool) -> Self:
         for port in (self.qondor_port, self.xero_port):
             if not port_is_free(port):
                 raise SandboxError(

@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from sandbox.process import SandboxError, SandboxProcess, port_is_free, serve_flags
+from sandbox import process
+from sandbox.process import SandboxError, SandboxProcess, free_port, port_is_free, serve_flags
 
 
 def test_serve_flags_from_keywords():
@@ -65,6 +66,24 @@ def test_a_port_in_use_is_refused_before_starting(tmp_path):
         with pytest.raises(SandboxError, match=f"port {port} is already in use"):
             box.start()
     assert box.process is None
+
+
+def test_free_ports_in_one_process_are_distinct():
+    ports = [free_port() for _ in range(50)]
+    assert len(set(ports)) == 50
+
+
+def test_picked_ports_another_process_took_before_the_bind_are_picked_again(tmp_path, monkeypatch):
+    xero, qondor = free_port(), free_port()
+    with socket.socket() as thief:
+        thief.bind(("127.0.0.1", xero))
+        thief.listen()
+        monkeypatch.setattr(process, "port_is_free", lambda port: True)  # the race: taken later
+        with SandboxProcess(
+            tmp_path / "s.db", tmp_path / "s.log", xero_port=xero, qondor_port=qondor
+        ) as box:
+            assert box.xero_port != xero and box.running
+    assert "address already in use" in (tmp_path / "s.log").read_text()
 
 
 def test_admin_errors_name_the_call_and_status(sandbox):
