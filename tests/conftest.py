@@ -173,6 +173,13 @@ class SandboxServer(SandboxProcess):
         )
 
 
+@pytest.fixture(autouse=True)
+def _own_pacing_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Each test's runs share Xero's minute budget with each other, not with other tests whose
+    sandboxes once had the same port (see qondor_xero.xero.pacing.budget_file)."""
+    monkeypatch.setenv("QX_PACING_DIR", str(tmp_path_factory.mktemp("pacing")))
+
+
 @pytest.fixture
 def closed_port() -> int:
     """A port on 127.0.0.1 that nothing listens on (a server that cannot be reached)."""

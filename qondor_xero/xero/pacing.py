@@ -3,19 +3,30 @@
 A call holds its window slot from the moment it starts until `window` seconds after its response
 arrived, so however the server times its own window (request arrival, fixed or sliding), it never
 sees more than N calls in one. Every XeroClient of the process talking to the same tenant shares
-one Pacer (`pacer_for`). The server's own counters (`X-MinLimit-Remaining`, `X-DayLimit-Remaining`)
-tighten the budget when other processes use the same tenant, and a 429's `Retry-After` holds
-every caller of the tenant, not only the one that got it.
+one Pacer (`pacer_for`). A 429's `Retry-After` holds every caller of the tenant, not only the one
+that got it.
+
+The server's own counters (`X-MinLimit-Remaining`, `X-DayLimit-Remaining`) are the budget when
+they are tighter than ours: other processes use the tenant, or its limit is lower than we think.
+The last count Xero gave, less the calls started since and those still in flight, holds for one
+window from when it came. That budget lives in a file per tenant (`SharedBudget`), so the next
+process on the machine, the payment sync straight after the invoice sync, starts from it.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import logging
 import math
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +43,77 @@ class _Slot:
         self.end = end
 
 
+class Budget:
+    """What the server last said it will still take: `left` calls until `until` (pacer's clock)."""
+
+    def __init__(self) -> None:
+        self.left: int | None = None
+        self.until = 0.0
+
+    def read(self, now: float) -> tuple[int, float] | None:
+        """(calls the server still takes, seconds that holds); None when nothing it said holds."""
+        if self.left is None or now >= self.until:
+            return None
+        return self.left, self.until - now
+
+    def take(self, now: float) -> None:
+        """Count one call started now against the budget."""
+        if self.read(now) is not None:
+            self.left -= 1
+
+    def set(self, left: int, now: float, holds_for: float) -> None:
+        """The server's count just came: `left` more calls for the next `holds_for` seconds."""
+        self.left, self.until = left, now + holds_for
+
+
+class SharedBudget(Budget):
+    """A Budget kept in a file under an exclusive lock, shared by every process on this machine
+    that talks to the tenant. It keeps wall-clock time, so it ignores the pacer's clock."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    @contextmanager
+    def _state(self) -> Iterator[dict]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            try:
+                state = json.loads(handle.read() or "{}")
+            except ValueError:
+                state = {}  # a torn or foreign file: no budget is known
+            if not isinstance(state, dict):
+                state = {}
+            before = dict(state)
+            yield state
+            if state != before:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(json.dumps(state))
+
+    @staticmethod
+    def _left(state: dict) -> tuple[int, float] | None:
+        left, until = state.get("left"), state.get("until")
+        if not isinstance(left, int) or not isinstance(until, float) or time.time() >= until:
+            return None
+        return left, until - time.time()
+
+    def read(self, now: float) -> tuple[int, float] | None:
+        with self._state() as state:
+            return self._left(state)
+
+    def take(self, now: float) -> None:
+        with self._state() as state:
+            if self._left(state) is not None:
+                state["left"] -= 1
+
+    def set(self, left: int, now: float, holds_for: float) -> None:
+        with self._state() as state:
+            state.update(left=left, until=time.time() + holds_for)
+
+
 class Pacer:
     """Thread-safe limiter: `rate` calls per `window` seconds and `concurrency` calls in flight."""
 
@@ -44,6 +126,7 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         name: str = "",
+        budget: Budget | None = None,
     ):
         if rate < 1 or concurrency < 1 or window <= 0:
             raise ValueError("pacing needs rate ≥ 1, concurrency ≥ 1 and a positive window")
@@ -59,6 +142,7 @@ class Pacer:
         self._hold_until = 0.0
         self._day_warned = False
         self._serial = False  # one call at a time while the day's quota runs out
+        self._budget = budget or Budget()
         self.waited = 0.0  # seconds callers spent waiting for the window or a hold
 
     def tighten(self, rate: int, concurrency: int, window: float) -> None:
@@ -81,6 +165,9 @@ class Pacer:
             # The (len - rate + 1)-th earliest finished slot must expire first.
             ends = sorted(s.end for s in self._slots)
             wait = max(wait, ends[len(self._slots) - self.rate] + self.window - now)
+        server = self._budget.read(now)
+        if server is not None and server[0] <= 0:
+            wait = max(wait, server[1])
         return wait
 
     def acquire(self) -> _Slot:
@@ -96,6 +183,7 @@ class Pacer:
                     slot = _Slot()
                     self._slots.append(slot)
                     self._in_flight += 1
+                    self._budget.take(now)
                     return slot
                 if math.isinf(wait):
                     self._cond.wait()
@@ -128,7 +216,10 @@ class Pacer:
     def hold(self, seconds: float) -> None:
         """Start no new call for `seconds` (a 429's Retry-After applies to every caller)."""
         with self._cond:
-            self._hold_until = max(self._hold_until, self._clock() + max(0.0, seconds))
+            now = self._clock()
+            self._hold_until = max(self._hold_until, now + max(0.0, seconds))
+            # Once the hold ends, Xero's window has moved on: its last count no longer holds.
+            self._budget.set(0, now, max(0.0, seconds))
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Align the budget with the server's remaining-call headers of a response just received."""
@@ -147,19 +238,21 @@ class Pacer:
                 if self._serial and not serial:
                     self._cond.notify_all()
                 self._serial = serial
-            if minute is None:
-                return
-            remaining = minute
-            now = self._clock()
-            self._slots = [s for s in self._slots if s.end + self.window > now]
-            ours = self.rate - len(self._slots)
-            # Calls the server counted but we did not make (other processes): book them now.
-            for _ in range(max(0, ours - remaining)):
-                self._slots.append(_Slot(now))
+            if minute is not None:
+                # Calls still in flight may not be in Xero's count yet: count them as spent.
+                self._budget.set(minute - self._in_flight, self._clock(), self.window)
 
 
 _registry: dict[tuple[str, str], Pacer] = {}
 _registry_lock = threading.Lock()
+
+
+def budget_file(api_origin: str, tenant_id: str) -> Path:
+    """Where processes on this machine share a tenant's budget: `QX_PACING_DIR`, else the
+    system's temporary directory. The name is a hash, so it says nothing of the tenant."""
+    root = os.environ.get("QX_PACING_DIR") or Path(tempfile.gettempdir()) / "qondor-xero-pacing"
+    digest = hashlib.sha256(f"{api_origin} {tenant_id}".encode()).hexdigest()[:32]
+    return Path(root) / f"{digest}.json"
 
 
 def pacer_for(
@@ -170,7 +263,10 @@ def pacer_for(
     with _registry_lock:
         pacer = _registry.get(key)
         if pacer is None:
-            pacer = _registry[key] = Pacer(rate, concurrency, window=window, name=tenant_id)
+            budget = SharedBudget(budget_file(api_origin, tenant_id))
+            pacer = _registry[key] = Pacer(
+                rate, concurrency, window=window, name=tenant_id, budget=budget
+            )
         else:
             pacer.tighten(rate, concurrency, window)
         return pacer

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from qondor_xero.xero.pacing import Pacer, pacer_for
+from qondor_xero.xero.pacing import Pacer, SharedBudget, budget_file, pacer_for
 
 
 class FakeClock:
@@ -71,6 +71,62 @@ def test_server_remaining_header_books_calls_made_elsewhere():
             starts.append(clock.now)
     assert starts[:2] == [1000, 1000]
     assert starts[2] == pytest.approx(1060)
+
+
+def test_calls_in_flight_when_the_count_came_are_counted_as_spent():
+    clock = FakeClock()
+    pacer = Pacer(rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    flying = [pacer.acquire() for _ in range(3)]
+    done = pacer.acquire()
+    pacer.release(done)
+    # Xero counted the call that answered and says 2 are left; the 3 in flight may not be
+    # counted yet, so none is left until the window has passed.
+    pacer.observe({"X-MinLimit-Remaining": "2"})
+    for slot in flying:
+        pacer.release(slot)
+    with pacer.slot():
+        assert clock.now == pytest.approx(1060)
+
+
+def test_the_latest_count_holds_for_a_window_from_when_it_came():
+    clock = FakeClock()
+    pacer = Pacer(rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    pacer.observe({"X-MinLimit-Remaining": "0"})  # Xero's limit is lower than ours
+    starts = []
+    for _ in range(3):
+        with pacer.slot():
+            starts.append(clock.now)
+        clock.now += 1
+        pacer.observe({"X-MinLimit-Remaining": "0"})  # still none left when it answered
+    assert starts == pytest.approx([1060, 1121, 1182])
+
+
+def test_a_count_from_another_process_holds_here(tmp_path):
+    first = Pacer(rate=60, concurrency=5, window=0.3, budget=SharedBudget(tmp_path / "t.json"))
+    with first.slot():
+        pass
+    first.observe({"X-MinLimit-Remaining": "1"})
+    told = time.monotonic()
+    later = Pacer(rate=60, concurrency=5, window=0.3, budget=SharedBudget(tmp_path / "t.json"))
+    with later.slot():
+        assert later.waited == 0  # the one call Xero still takes
+    with later.slot():
+        assert time.monotonic() - told >= 0.3 and later.waited > 0
+
+
+def test_a_torn_budget_file_means_no_budget(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text("{not json")
+    pacer = Pacer(rate=2, concurrency=2, budget=SharedBudget(path))
+    with pacer.slot(), pacer.slot():
+        assert pacer.waited == 0
+
+
+def test_the_budget_file_is_per_tenant_and_host_and_names_neither():
+    a = budget_file("https://api.xero.com", "tenant-a")
+    assert a != budget_file("https://api.xero.com", "tenant-b")
+    assert a != budget_file("http://127.0.0.1:9000", "tenant-a")
+    assert "tenant" not in a.name and "xero" not in a.name
 
 
 def test_day_remaining_low_warns_once_and_never_waits_for_the_day(caplog):
