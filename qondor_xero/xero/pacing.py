@@ -68,11 +68,12 @@ class Budget:
 
 class SharedBudget(Budget):
     """A Budget kept in a file under an exclusive lock, shared by every process on this machine
-    that talks to the tenant. It keeps wall-clock time, so it ignores the pacer's clock."""
+    that talks to the tenant. Processes share no monotonic clock: it keeps wall-clock time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.path = path
+        self._clock = clock
 
     @contextmanager
     def _state(self) -> Iterator[dict]:
@@ -93,12 +94,11 @@ class SharedBudget(Budget):
                 handle.truncate()
                 handle.write(json.dumps(state))
 
-    @staticmethod
-    def _left(state: dict) -> tuple[int, float] | None:
-        left, until = state.get("left"), state.get("until")
-        if not isinstance(left, int) or not isinstance(until, float) or time.time() >= until:
+    def _left(self, state: dict) -> tuple[int, float] | None:
+        left, until, now = state.get("left"), state.get("until"), self._clock()
+        if not isinstance(left, int) or not isinstance(until, int | float) or now >= until:
             return None
-        return left, until - time.time()
+        return left, until - now
 
     def read(self, now: float) -> tuple[int, float] | None:
         with self._state() as state:
@@ -111,7 +111,7 @@ class SharedBudget(Budget):
 
     def set(self, left: int, now: float, holds_for: float) -> None:
         with self._state() as state:
-            state.update(left=left, until=time.time() + holds_for)
+            state.update(left=left, until=self._clock() + holds_for)
 
 
 class Pacer:

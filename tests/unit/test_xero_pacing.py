@@ -102,16 +102,24 @@ def test_the_latest_count_holds_for_a_window_from_when_it_came():
 
 
 def test_a_count_from_another_process_holds_here(tmp_path):
-    first = Pacer(rate=60, concurrency=5, window=0.3, budget=SharedBudget(tmp_path / "t.json"))
+    clock = FakeClock()  # the wall clock both processes read
+
+    def process():
+        budget = SharedBudget(tmp_path / "t.json", clock=clock)
+        return Pacer(
+            rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep, budget=budget
+        )
+
+    first = process()
     with first.slot():
         pass
     first.observe({"X-MinLimit-Remaining": "1"})
-    told = time.monotonic()
-    later = Pacer(rate=60, concurrency=5, window=0.3, budget=SharedBudget(tmp_path / "t.json"))
-    with later.slot():
-        assert later.waited == 0  # the one call Xero still takes
-    with later.slot():
-        assert time.monotonic() - told >= 0.3 and later.waited > 0
+    later = process()
+    starts = []
+    for _ in range(2):
+        with later.slot():
+            starts.append(clock.now)
+    assert starts == pytest.approx([1000, 1060])  # the one call Xero still takes, then the window
 
 
 def test_a_torn_budget_file_means_no_budget(tmp_path):
