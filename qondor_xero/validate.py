@@ -99,12 +99,15 @@ def _meltano_executable() -> str:
 # --- the checks (pure: data in, Check out) --------------------------------------------------
 
 
-def check_scopes(granted: list[str], standard_app: bool) -> Check:
+def check_scopes(granted: list[str], standard_app: bool, creates_options: bool = False) -> Check:
     """The access token's scopes cover what each plugin needs (and offline_access for a
-    standard app, without which Xero gives no refresh token)."""
+    standard app, without which Xero gives no refresh token); `creates_options` when the mapping
+    creates tracking options, which needs accounting.settings (write)."""
     problems = [
-        f"{scope} (needed by {plugin})"
-        for plugin, needed in scopes.NEEDS.items()
+        f"{scope} (needed by {plugin}"
+        + (" to create tracking options" if scope == "accounting.settings" else "")
+        + ")"
+        for plugin, needed in scopes.needs(creates_options).items()
         for scope in scopes.missing(granted, needed)
     ]
     if standard_app and scopes.OFFLINE_ACCESS not in granted:
@@ -386,7 +389,8 @@ def validate_setup(settings: dict[str, Any], mapping_file: str | None = None) ->
         except MappingError as exc:
             checks.append(Check("mapping file", False, str(exc)))
 
-    accounts, currencies, tax_rates = _read_xero(settings, checks, secrets)
+    creates = mapping is not None and any(r.create_options for r in mapping.tracking)
+    accounts, currencies, tax_rates = _read_xero(settings, checks, secrets, creates)
     queue = _read_queue(settings, mapping, checks, secrets)
 
     if mapping is None:
@@ -445,9 +449,12 @@ def _xero_settings_checks(
     return checks
 
 
-def _xero_client(settings: dict[str, Any]) -> Any:
-    """The Xero client validate's checks read through, from target-xero's settings."""
+def _xero_client(settings: dict[str, Any], creates_options: bool = False) -> Any:
+    """The Xero client validate's checks read through, from target-xero's settings, asking for
+    the scopes target-xero asks for."""
     from qondor_xero.xero import XeroClient
+
+    standard_app = bool(settings.get("token_store") and settings.get("refresh_token"))
 
     return XeroClient(
         settings.get("api_url") or "https://api.xero.com/api.xro/2.0",
@@ -459,11 +466,12 @@ def _xero_client(settings: dict[str, Any]) -> Any:
         # Spending a refresh token without a store to keep its successor would lose it.
         refresh_token=(settings.get("token_store") and settings.get("refresh_token")) or None,
         scopes=settings.get("scopes") or None,
+        wanted_scopes=scopes.request_for(creates_options, standard_app),
     )
 
 
 def _read_xero(
-    settings: dict[str, Any], checks: list[Check], secrets: list[str]
+    settings: dict[str, Any], checks: list[Check], secrets: list[str], creates_options: bool
 ) -> tuple[list[dict] | None, list[dict] | None, list[dict] | None]:
     """Connect to Xero and read accounts, currencies and tax rates; record the connection check."""
     missing = [k for k in ("client_id", "client_secret") if not settings.get(k)]
@@ -480,9 +488,9 @@ def _read_xero(
     from qondor_xero.xero import XeroError, XeroScopeError
 
     try:
-        client = _xero_client(settings)
+        client = _xero_client(settings, creates_options)
         granted = client.granted_scopes()
-        checks.append(check_scopes(granted, client.standard_app))
+        checks.append(check_scopes(granted, client.standard_app, creates_options))
         store = check_token_store(client.token_store)
         if store is not None:
             checks.append(store)

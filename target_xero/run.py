@@ -42,7 +42,7 @@ from qondor_xero.xero import (
     XeroTenantError,
     parse_xero_date,
 )
-from qondor_xero.xero.scopes import default_request
+from qondor_xero.xero.scopes import request_for
 from target_xero.acknowledge import Acknowledger, Outcome
 from target_xero.contacts import ContactResolver, WantedContact
 from target_xero.report import Report
@@ -156,17 +156,16 @@ class SyncRun:
                 tenant_id=c.get("tenant_id") or None,
                 token_store=c.get("token_store") or None,
                 refresh_token=c.get("refresh_token") or None,
-                scopes=c.get("scopes") or self._settings_scope(),
+                scopes=c.get("scopes") or None,
+                wanted_scopes=self._settings_scope(),
             )
         return self._xero
 
     def _settings_scope(self) -> list[str] | None:
         """The scopes to ask for when the mapping creates tracking options: what the plugins
         need, with accounting.settings (write) for PUT /TrackingCategories/{id}/Options."""
-        if not any(rule.create_options for rule in self.mapping.tracking):
-            return None
-        wanted = default_request(standard_app=bool(self.config.get("refresh_token")))
-        return [s for s in wanted if s != "accounting.settings.read"] + ["accounting.settings"]
+        creates = any(rule.create_options for rule in self.mapping.tracking)
+        return request_for(creates, standard_app=bool(self.config.get("refresh_token")))
 
     @property
     def qondor(self) -> QondorClient:

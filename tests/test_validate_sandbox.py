@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TENANT = "00000000-0000-4000-8000-000000000001"
 
 
-def start(tmp: Path, name: str) -> Sandbox:
+def start(tmp: Path, name: str, *flags: str) -> Sandbox:
     box = Sandbox(
-        free_port(), free_port(), tmp / f"{name}.db", tmp / f"{name}.log", ["--no-limits"]
+        free_port(), free_port(), tmp / f"{name}.db", tmp / f"{name}.log", ["--no-limits", *flags]
     )
     return box.start("demo")
 
@@ -265,3 +265,27 @@ def test_a_branding_theme_xero_lacks_fails(tmp_path, box):
         "FAIL branding themes: not in Xero: 'Nordic Events Danmark' (Xero has 'Standard', "
         "'Nordic Events Sverige')"
     )
+
+
+def test_a_mapping_that_creates_tracking_options_needs_the_settings_write_scope(tmp_path):
+    # The app may read settings but not write them: enough unless options are to be created.
+    reads = "accounting.contacts accounting.invoices accounting.payments accounting.settings.read"
+    box = start(tmp_path, "reads", "--xero-scopes", reads)
+    try:
+        mapping = complete_mapping(tmp_path, box)  # the demo's Project rule: create_options
+        code, out = run_validate(tmp_path, box, mapping)
+        assert code == 1, out
+        assert line_of(out, "xero scopes").startswith(
+            "FAIL xero scopes: not granted: accounting.settings (needed by target-xero to create "
+            "tracking options); granted: "
+        ), out
+        rules = yaml.safe_load(mapping.read_text())["tracking"]
+        kept = [{k: v for k, v in r.items() if k != "create_options"} for r in rules]
+        code, out = run_validate(
+            tmp_path,
+            box,
+            write_mapping(tmp_path, **{**yaml.safe_load(mapping.read_text()), "tracking": kept}),
+        )
+        assert line_of(out, "xero scopes").startswith("OK"), out
+    finally:
+        box.stop()

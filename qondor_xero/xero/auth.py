@@ -54,6 +54,7 @@ class XeroAuth:
         token_store: str | os.PathLike[str] | None = None,
         tenant_id: str | None = None,
         scopes: list[str] | None = None,
+        wanted_scopes: list[str] | None = None,
         session: requests.Session | None = None,
         timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
@@ -63,8 +64,10 @@ class XeroAuth:
         self._client_secret = client_secret
         self._seed_refresh_token = refresh_token or None
         self.store = open_token_store(token_store, client_id, tenant_id) if token_store else None
-        # Scopes sent with client credentials: the `scopes` setting, else what the plugins need.
+        # Scopes sent with client credentials: the `scopes` setting (as it is), else what the
+        # run needs (`wanted_scopes`, or the plugins' defaults), falling back to what is held.
         self.scopes_setting = sc.parse(scopes)
+        self.wanted_scopes = sc.parse(wanted_scopes) or sc.default_request(standard_app=False)
         self.granted: list[str] | None = None  # the scopes of the current access token
         self._session = session or requests.Session()
         self._timeout = timeout
@@ -174,7 +177,7 @@ class XeroAuth:
             form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
             return self._post_token(form, "refreshing the Xero access token (refresh_token grant)")
         attempt = "getting a Xero access token (client_credentials grant)"
-        wanted = self.scopes_setting or sc.default_request(standard_app=False)
+        wanted = self.scopes_setting or self.wanted_scopes
         form = {"grant_type": "client_credentials", "scope": " ".join(wanted)}
         try:
             return self._post_token(form, attempt)

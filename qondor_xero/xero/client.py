@@ -84,6 +84,7 @@ class XeroClient:
         *,
         refresh_token: str | None = None,
         scopes: list[str] | str | None = None,
+        wanted_scopes: list[str] | None = None,
         window_seconds: float = 60.0,
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] = (10.0, 120.0),
@@ -113,6 +114,7 @@ class XeroClient:
             token_store=token_store,
             tenant_id=tenant_id or None,
             scopes=sc.parse(scopes),
+            wanted_scopes=wanted_scopes,
             session=self._session,
         )
         self._counts_lock = threading.Lock()

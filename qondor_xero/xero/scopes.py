@@ -57,6 +57,24 @@ def default_request(standard_app: bool) -> list[str]:
     return parse([*wanted, *([OFFLINE_ACCESS] if standard_app else [])])
 
 
+def needs(creates_options: bool = False) -> dict[str, tuple[str, ...]]:
+    """What each plugin needs; with a mapping's `create_options`, target-xero also writes
+    settings (`PUT /TrackingCategories/{id}/Options`)."""
+    if not creates_options:
+        return dict(NEEDS)
+    target = tuple(s for s in NEEDS["target-xero"] if s != "accounting.settings.read")
+    return {**NEEDS, "target-xero": (*target, "accounting.settings")}
+
+
+def request_for(creates_options: bool, standard_app: bool) -> list[str] | None:
+    """The scopes to ask for where the default does not do: None, unless the mapping creates
+    tracking options, which needs accounting.settings (write) instead of its read."""
+    if not creates_options:
+        return None
+    wanted = default_request(standard_app)
+    return [s for s in wanted if s != "accounting.settings.read"] + ["accounting.settings"]
+
+
 def for_call(method: str, path: str) -> str | None:
     """The scope a call needs, e.g. `PUT /Payments` → `accounting.payments`, `GET /Accounts` →
     `accounting.settings.read`; None for calls outside the Accounting API."""

@@ -64,19 +64,21 @@ SMALL_FAILED = {
 SMALL_PAID = (5001, 5029, 5031, 5032)
 
 
-def small_mapping(workdir: Path, **changes: str) -> Path:
+def small_mapping(workdir: Path, *, creates_options: bool = False, **changes: str) -> Path:
     """The demo mapping limited to SMALL_PROJECTS (a 14-item queue), with optional line edits.
 
     Lines keep the Office tracking (options Xero has) but not the Project rule that creates
     options: these runs are about faults and grants of the sync itself, which must not hinge on
     a tracking option write (it needs accounting.settings, a scope a sync connection may lack).
+    `creates_options` keeps that rule (P-887 is not in Xero's Project options).
     """
     text = DEMO_MAPPING.read_text(encoding="utf-8").replace(
         "projects: []", f"projects: [{', '.join(map(str, SMALL_PROJECTS))}]"
     )
     project_rule = '  - {category: Project, option: "{projectNo}", create_options: true}\n'
     assert project_rule in text, "demo.yml's Project tracking rule changed: update small_mapping"
-    text = text.replace(project_rule, "")
+    if not creates_options:
+        text = text.replace(project_rule, "")
     for old, new in changes.items():
         text = text.replace(old, new)
     workdir.mkdir(parents=True, exist_ok=True)

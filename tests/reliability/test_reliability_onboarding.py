@@ -25,6 +25,7 @@ from reliability_books import (
     small_mapping,
     small_sync,
     statuses,
+    sync,
     write_json,
 )
 
@@ -34,6 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 GRANULAR = "accounting.contacts accounting.invoices accounting.payments accounting.settings"
 NO_PAYMENTS = "accounting.contacts accounting.invoices accounting.settings.read"
+NO_SETTINGS_WRITE = (
+    "accounting.contacts accounting.invoices accounting.payments accounting.settings.read"
+)
 
 
 def validate(workdir: Path, config: dict) -> subprocess.CompletedProcess:
@@ -117,6 +121,35 @@ def test_a_connection_without_payments_fails_validate_and_stops_at_the_card_paym
         books = check_books(box, SMALL_IDS, unprocessed_ok=True)
         card = [n for n, item in books.items.items() if item["invoiceType"] == CARD_PAYMENT]
         assert card and all(statuses(box, card)[n][0] == "Unprocessed" for n in card)
+        assert not [why for why in books.failed.values() if "scope" in why or "401" in why]
+
+
+def test_a_connection_that_may_not_write_settings_syncs_until_an_option_must_be_created(
+    start_sandbox, tmp_path
+):
+    with start_sandbox(
+        xero_app_kind="custom", xero_scopes=NO_SETTINGS_WRITE, scenario="demo"
+    ) as box:
+        mapping = small_mapping(tmp_path / "options", creates_options=True)
+        settings = {**settings_for(box, tmp_path / "validate"), "mapping_file": str(mapping)}
+        checked = validate(tmp_path, settings)
+        line = next(x for x in checked.stdout.splitlines() if " xero scopes:" in x)
+        assert line.startswith(
+            "FAIL xero scopes: not granted: accounting.settings (needed by target-xero to create "
+            "tracking options)"
+        ), checked.stdout
+
+        run = sync(box, tmp_path / "run", mapping)
+        assert run.returncode != 0
+        stop = last_line(run.stderr)
+        assert stop.startswith("target-xero stopped, nothing was marked Failed: PUT /Tracking")
+        assert "not granted the scope accounting.settings" in stop
+        api = [r for r in box.xero_requests() if r["path"].startswith("/api.xro/")]
+        assert [r["status"] for r in api if r["status"] == 200]  # a token, and reads with it
+        assert [r["path"].split("/")[3] for r in api if r["status"] == 401] == [
+            "TrackingCategories"
+        ]
+        books = check_books(box, SMALL_IDS, unprocessed_ok=True)
         assert not [why for why in books.failed.values() if "scope" in why or "401" in why]
 
 
