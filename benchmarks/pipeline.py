@@ -109,8 +109,10 @@ def run_pipeline(
     workdir: Path,
     timeout: float,
     lifted: bool = False,
+    tap_state: Path | None = None,
 ) -> PipelineRun:
-    """`tap --config c | target --config c`, stderr to files in workdir, with a timeout."""
+    """`tap --config c [--state s] | target --config c`, stderr to files in workdir, with a
+    timeout; the target's stdout (its STATE messages) goes to `{target}.stdout` there."""
     run = PipelineRun(ProcessUse(tap), ProcessUse(target))
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     tap_err = workdir / f"{tap}.stderr"
@@ -119,7 +121,7 @@ def run_pipeline(
     started = time.monotonic()
     with open(tap_err, "wb") as te, open(target_err, "wb") as ge, open(target_out, "wb") as go:
         tap_proc = subprocess.Popen(
-            command(tap, tap_config, lifted),
+            command(tap, tap_config, lifted) + (["--state", str(tap_state)] if tap_state else []),
             stdout=subprocess.PIPE,
             stderr=te,
             env=env,
