@@ -1,4 +1,5 @@
-"""The Xero sandbox's admin API under /_sandbox/: reset, seed, state, pay, tokens, clock, page."""
+"""The Xero sandbox's admin API under /_sandbox/: reset, seed, state, pay, void, remove
+payments, tokens, clock, page."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ from sandbox.common.admin import (
     read_json,
     request_log_routes,
 )
-from sandbox.xero import payments, render, scopes, store, tracking
+from sandbox.xero import payments, render, scopes, store, tracking, writes
 from sandbox.xero.dates import now_ms, parse_request_date
 from sandbox.xero.seed import SeedError, seed_defaults, seed_objects
+from sandbox.xero.totals import as_decimal, money
 from sandbox.xero.validation import valid_guid
 
 if TYPE_CHECKING:
@@ -86,35 +88,90 @@ def state(sandbox: XeroSandbox) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def pay(sandbox: XeroSandbox, refs: list[Any], date: Any = None) -> list[dict[str, Any]]:
-    """Pay the full AmountDue of each invoice (by id or number) into account 090."""
+def find_invoice(db: Any, ref: Any, action: str) -> dict[str, Any]:
+    """The invoice named by id, number or `{"InvoiceID"|"InvoiceNumber": ...}`."""
+    if isinstance(ref, dict):
+        ref = ref.get("InvoiceID") or ref.get("InvoiceNumber") or ""
+    invoice = store.get(db, store.INVOICES, str(ref)) if valid_guid(ref) else None
+    if invoice is None:
+        invoice = store.find_one(
+            db, store.INVOICES, "invoice_number = ? AND status != 'DELETED'", [str(ref)]
+        )
+    if invoice is None:
+        raise AdminError(f"{action}: invoice {ref!r} does not exist")
+    return invoice
+
+
+def pay(
+    sandbox: XeroSandbox, refs: list[Any], date: Any = None, amount: Any = None
+) -> list[dict[str, Any]]:
+    """Pay each invoice (by id or number) into account 090: its AmountDue, or `amount` (a part)."""
     db = sandbox.db
     day = parse_request_date(date) if date else now_ms() // 86_400_000 * 86_400_000
     if day is None:
         raise AdminError(f"pay: field 'date': {date!r} is not a date")
+    part = as_decimal(amount) if amount is not None else None
+    if amount is not None and (part is None or part <= 0):
+        raise AdminError(f"pay: field 'amount': {amount!r} is not a positive number")
     account = store.find_one(db, store.ACCOUNTS, "code = '090'", [])
     if account is None:
         raise AdminError("pay: account 090 does not exist in this organisation")
     paid = []
     with db.write():
         for ref in refs:
-            if isinstance(ref, dict):  # {"InvoiceID": ...} or {"InvoiceNumber": ...}
-                ref = ref.get("InvoiceID") or ref.get("InvoiceNumber") or ""
-            invoice = store.get(db, store.INVOICES, str(ref)) if valid_guid(ref) else None
-            if invoice is None:
-                invoice = store.find_one(db, store.INVOICES, "invoice_number = ?", [str(ref)])
-            if invoice is None:
-                raise AdminError(f"pay: invoice {ref!r} does not exist")
+            invoice = find_invoice(db, ref, "pay")
             if invoice["Status"] != "AUTHORISED" or invoice["AmountDue"] <= 0:
                 raise AdminError(
                     f"pay: invoice {ref!r} is {invoice['Status']} with AmountDue "
                     f"{invoice['AmountDue']}; only AUTHORISED invoices with an amount due can be paid"
                 )
+            if part is not None and money(part) > money(invoice["AmountDue"]):
+                raise AdminError(
+                    f"pay: invoice {ref!r}: amount {amount} exceeds AmountDue {invoice['AmountDue']}"
+                )
             payment = payments.apply_payment(
-                db, invoice, account, invoice["AmountDue"], day, "Paid in sandbox"
+                db,
+                invoice,
+                account,
+                invoice["AmountDue"] if part is None else part,
+                day,
+                "Paid in sandbox",
             )
             paid.append(render.payment(payment))
     return paid
+
+
+def void(sandbox: XeroSandbox, refs: list[Any]) -> list[dict[str, Any]]:
+    """What a Xero user does to a sent invoice: void it (AUTHORISED, no payments) or delete it
+    (DRAFT, SUBMITTED), by the same rules as the API's status update."""
+    done = []
+    for ref in refs:
+        invoice = find_invoice(sandbox.db, ref, "void")
+        status = "VOIDED" if invoice["Status"] == "AUTHORISED" else "DELETED"
+        element = {"InvoiceID": invoice["InvoiceID"], "Status": status}
+        out = writes.save_document(sandbox.db, writes.INVOICE, element, create_only=False)
+        if not out.ok or out.doc is None:
+            raise AdminError(
+                f"void: invoice {ref!r} ({invoice['Status']}): {'; '.join(out.errors)}"
+            )
+        done.append(render.invoice(out.doc))
+    return done
+
+
+def remove_payments(sandbox: XeroSandbox, refs: list[Any]) -> list[dict[str, Any]]:
+    """Delete every payment of each invoice, as Xero's "Remove and Redo" (the API's delete)."""
+    removed = []
+    for ref in refs:
+        invoice = find_invoice(sandbox.db, ref, "remove-payments")
+        ids = [p["PaymentID"] for p in invoice.get("Payments", [])]
+        if not ids:
+            raise AdminError(f"remove-payments: invoice {ref!r} has no payments")
+        for payment_id in ids:
+            out = payments.delete_payment(sandbox.db, payment_id, {"Status": "DELETED"})
+            if not out.ok or out.doc is None:
+                raise AdminError(f"remove-payments: payment {payment_id}: {'; '.join(out.errors)}")
+            removed.append(render.payment(out.doc))
+    return removed
 
 
 def admin_routes(sandbox: XeroSandbox) -> list[Route]:
@@ -160,8 +217,26 @@ def admin_routes(sandbox: XeroSandbox) -> list[Route]:
         refs = body.get("invoices") if isinstance(body, dict) else None
         if not isinstance(refs, list) or not refs:
             raise AdminError("pay: field 'invoices' must be a non-empty list of ids or numbers")
-        made = await run_in_threadpool(pay, sandbox, refs, body.get("date"))
+        made = await run_in_threadpool(pay, sandbox, refs, body.get("date"), body.get("amount"))
         return JSONResponse({"payments": made})
+
+    @admin_endpoint
+    async def void_endpoint(request: Request) -> Response:
+        body = await read_json(request, {}) or {}
+        refs = body.get("invoices") if isinstance(body, dict) else None
+        if not isinstance(refs, list) or not refs:
+            raise AdminError("void: field 'invoices' must be a non-empty list of ids or numbers")
+        return JSONResponse({"invoices": await run_in_threadpool(void, sandbox, refs)})
+
+    @admin_endpoint
+    async def remove_payments_endpoint(request: Request) -> Response:
+        body = await read_json(request, {}) or {}
+        refs = body.get("invoices") if isinstance(body, dict) else None
+        if not isinstance(refs, list) or not refs:
+            raise AdminError(
+                "remove-payments: field 'invoices' must be a non-empty list of ids or numbers"
+            )
+        return JSONResponse({"payments": await run_in_threadpool(remove_payments, sandbox, refs)})
 
     @admin_endpoint
     async def refresh_token_endpoint(request: Request) -> Response:
@@ -193,6 +268,8 @@ def admin_routes(sandbox: XeroSandbox) -> list[Route]:
         Route("/_sandbox/seed", seed_endpoint, methods=["POST"]),
         Route("/_sandbox/state", state_endpoint, methods=["GET"]),
         Route("/_sandbox/pay", pay_endpoint, methods=["POST"]),
+        Route("/_sandbox/void", void_endpoint, methods=["POST"]),
+        Route("/_sandbox/remove-payments", remove_payments_endpoint, methods=["POST"]),
         Route("/_sandbox/refresh-tokens", refresh_token_endpoint, methods=["POST"]),
         Route("/_sandbox/clock", clock_endpoint, methods=["POST"]),
         Route("/_sandbox/", page, methods=["GET"]),

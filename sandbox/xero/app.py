@@ -346,6 +346,19 @@ async def allocations(request: Request) -> Response:
     return await write_endpoint("Allocations", write_allocation, render_allocation)(request)
 
 
+async def payment_delete(request: Request) -> Response:
+    """POST /Payments/{id} with `{"Status": "DELETED"}`: Xero's only change to a payment."""
+    sandbox: XeroSandbox = request.app.state.sandbox
+    ident = request.path_params["ident"]
+    if not valid_guid(ident) or store.get(sandbox.db, store.PAYMENTS, ident) is None:
+        return not_found()
+
+    def delete(sb: XeroSandbox, element: Any, _options: writes.WriteOptions) -> writes.Outcome:
+        return payments.delete_payment(sb.db, ident, element)
+
+    return await write_endpoint("Payments", delete, render.payment, "HasValidationErrors")(request)
+
+
 # ---------------------------------------------------------------- identity
 
 
@@ -508,6 +521,7 @@ def _routes() -> list[Route]:
             get_one_endpoint("Payments", store.PAYMENTS, render.payment),
             methods=["GET"],
         ),
+        Route(f"{a}/Payments/{{ident}}", payment_delete, methods=["POST"]),
         Route(f"{a}/Accounts", account_list, methods=["GET"]),
         Route(
             f"{a}/Accounts/{{ident}}",

@@ -230,3 +230,51 @@ def allocate_credit(db: Database, credit_note_id: str, element: Any) -> Outcome:
             },
         }
     return out
+
+
+def delete_payment(db: Database, payment_id: str, element: Any) -> Outcome:
+    """Delete one payment as Xero does (`POST /Payments/{id}` with Status DELETED).
+
+    The payment stays readable with Status DELETED; its invoice gets the amount back as due,
+    drops it from its Payments, and a PAID invoice is AUTHORISED again. Both are updated now.
+    """
+    out = Outcome(element)
+    errors = out.errors
+    if not isinstance(element, dict) or element.get("Status") != "DELETED":
+        errors.append(v.PAYMENT_ONLY_DELETE)
+        return out
+    with db.write() as conn:
+        payment = store.get(db, store.PAYMENTS, payment_id) if v.valid_guid(payment_id) else None
+        if payment is None:
+            errors.append(v.DOCUMENT_NOT_FOUND.format(label="Payment", id=payment_id))
+            return out
+        if payment.get("Status") == "DELETED":
+            errors.append(v.PAYMENT_ALREADY_DELETED)
+            return out
+        if payment.get("IsReconciled"):
+            errors.append(v.PAYMENT_RECONCILED)
+            return out
+        now = now_ms()
+        invoice = store.get(db, store.INVOICES, payment["Invoice"]["InvoiceID"])
+        if invoice is not None:
+            amount = money(payment["Amount"])
+            invoice["AmountPaid"] = float(money(invoice.get("AmountPaid", 0)) - amount)
+            invoice["AmountDue"] = float(money(invoice["AmountDue"]) + amount)
+            invoice["Payments"] = [
+                p for p in invoice.get("Payments", []) if p.get("PaymentID") != payment_id
+            ]
+            if invoice["Status"] == "PAID":
+                invoice["Status"] = "AUTHORISED"
+                invoice.pop("FullyPaidOnDate", None)
+            invoice["UpdatedDateUTC"] = now
+            store.save(conn, store.INVOICES, [invoice])
+            payment["Invoice"].update(
+                Status=invoice["Status"],
+                AmountDue=invoice["AmountDue"],
+                AmountPaid=invoice["AmountPaid"],
+            )
+        payment["Status"] = "DELETED"
+        payment["UpdatedDateUTC"] = now
+        store.save(conn, store.PAYMENTS, [payment])
+        out.doc = payment
+    return out

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from sandbox.process import SandboxError
+
 CONTACT = {"ContactID": "c0000000-0000-4000-8000-000000000001"}
 
 
@@ -250,3 +252,43 @@ def test_credit_notes_take_positive_amounts_only(org):
     [element] = response.json()["CreditNotes"]
     assert element["ValidationErrors"] == [{"Message": "Credit Note total must not be negative."}]
     assert org.xero_state()["creditNotes"] == []
+
+
+def test_deleting_a_payment_reopens_the_invoice_as_xero_does(org, xero_openapi):
+    [made] = pay(org, payment()).json()["Payments"]
+    paid = stored_invoice(org, "Q-1")
+    assert paid["Status"] == "PAID"
+
+    response = org.xero("POST", f"/Payments/{made['PaymentID']}", json={"Status": "DELETED"})
+    [deleted] = xero_openapi.check(response)["Payments"]
+
+    assert deleted["Status"] == "DELETED" and deleted["Invoice"]["Status"] == "AUTHORISED"
+    after = stored_invoice(org, "Q-1")
+    assert after["Status"] == "AUTHORISED" and "FullyPaidOnDate" not in after
+    assert after["AmountDue"] == 1250.0 and after["AmountPaid"] == 0 and after["Payments"] == []
+    assert _ms(after["UpdatedDateUTC"]) > _ms(paid["UpdatedDateUTC"])
+    # Still listed, as DELETED, and found by tap-xero's filter.
+    listed = org.xero("GET", "/Payments", params={"where": 'Status=="DELETED"'}).json()
+    assert [p["PaymentID"] for p in listed["Payments"]] == [made["PaymentID"]]
+    again = org.xero("POST", f"/Payments/{made['PaymentID']}", json={"Status": "DELETED"})
+    assert again.status_code == 400 and "already been deleted" in again.text
+    edit = org.xero("POST", f"/Payments/{made['PaymentID']}", json={"Amount": 1})
+    assert edit.status_code == 400 and "can only be deleted" in edit.text
+
+
+def test_admin_part_pay_void_and_remove_payments(org):
+    x = org.xero_url
+    [part] = org.admin(x, "POST", "pay", {"invoices": ["Q-1"], "amount": 250})["payments"]
+    assert part["Amount"] == 250.0
+    half = stored_invoice(org, "Q-1")
+    assert half["Status"] == "AUTHORISED" and half["AmountPaid"] == 250.0
+    with pytest.raises(SandboxError, match="400.*Q-1"):  # Xero voids no invoice with payments
+        org.admin(x, "POST", "void", {"invoices": ["Q-1"]})
+
+    [removed] = org.admin(x, "POST", "remove-payments", {"invoices": ["Q-1"]})["payments"]
+    assert removed["PaymentID"] == part["PaymentID"] and removed["Status"] == "DELETED"
+    [voided] = org.admin(x, "POST", "void", {"invoices": ["Q-1"]})["invoices"]
+    [deleted] = org.admin(x, "POST", "void", {"invoices": ["Q-DRAFT"]})["invoices"]
+    assert (voided["Status"], deleted["Status"]) == ("VOIDED", "DELETED")
+    with pytest.raises(SandboxError, match="400.*VOIDED"):
+        org.admin(x, "POST", "pay", {"invoices": ["Q-1"], "amount": 5})
