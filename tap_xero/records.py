@@ -98,3 +98,45 @@ def xero_datetime(value: Any) -> datetime:
     if moment is None:
         raise ValueError("no date")
     return moment.astimezone(UTC)
+
+
+LINE_FIELDS = (
+    "LineItemID",
+    "Description",
+    "ItemCode",
+    "AccountCode",
+    "TaxType",
+    "Quantity",
+    "UnitAmount",
+    "DiscountRate",
+    "TaxAmount",
+    "LineAmount",
+)
+MAX_TRACKING = 2  # Xero allows two active tracking categories
+
+
+def line_records(doc: dict[str, Any], id_field: str, number_field: str) -> list[dict[str, Any]]:
+    """One row per line item of an invoice or credit note, keyed by its id and `LineNo` (from 1).
+
+    Tracking becomes plain columns (`TrackingCategory1`, `TrackingOption1`, ...), and each row
+    carries the document's UpdatedDateUTC, so a re-read document overwrites its lines.
+    """
+    kind = "invoice" if id_field == "InvoiceID" else "credit note"
+    label = f"{kind} {doc.get(number_field) or '(no number)'} ({doc.get(id_field)})"
+    updated = iso_datetime(doc.get("UpdatedDateUTC"), label, "UpdatedDateUTC")
+    rows = []
+    for number, line in enumerate(doc.get("LineItems") or [], start=1):
+        row: dict[str, Any] = {
+            id_field: doc.get(id_field),
+            number_field: doc.get(number_field),
+            "LineNo": number,
+            **{name: line.get(name) for name in LINE_FIELDS},
+        }
+        tracking = line.get("Tracking") or []
+        for slot in range(1, MAX_TRACKING + 1):
+            entry = tracking[slot - 1] if len(tracking) >= slot else {}
+            row[f"TrackingCategory{slot}"] = entry.get("Name")
+            row[f"TrackingOption{slot}"] = entry.get("Option")
+        row["UpdatedDateUTC"] = updated
+        rows.append(row)
+    return rows

@@ -1,7 +1,13 @@
-"""tap-xero streams: Xero invoices (and credit notes) changed since the bookmark."""
+"""tap-xero streams: Xero invoices (and credit notes) changed since the bookmark, their lines,
+and the changes Qondor cannot show.
+
+Each family (`invoices`, `credit_notes`) is one read of Xero per run (tap_xero/read.py); its
+child streams are built from that read and cost no call.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
 import sys
 from collections.abc import Iterable, Iterator
@@ -15,7 +21,9 @@ from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedE
 from qondor_xero.xero.client import PAGE_SIZE
 
 from .bookmarks import iter_changed, sync_start
-from .records import credit_note_record, invoice_record, xero_datetime
+from .changes import CHANGES, invoice_change, removed_payment_change
+from .read import DocumentRead
+from .records import credit_note_record, invoice_record, line_records, xero_datetime
 
 # How the SDK stops a stream at `--test`'s record limit: no error of ours.
 STOPPED_BY_TEST = (AbortedSyncFailedException, AbortedSyncPausedException)
@@ -23,8 +31,9 @@ STOPPED_BY_TEST = (AbortedSyncFailedException, AbortedSyncPausedException)
 if TYPE_CHECKING:
     from .tap import TapXero
 
-# Drafts never count: only these statuses are read.
-READ_STATUSES = ("AUTHORISED", "PAID")
+# Drafts are not read; VOIDED and DELETED are, so a table and the change report follow Xero.
+READ_STATUSES = ("AUTHORISED", "PAID", "VOIDED", "DELETED")
+CREDIT_NOTE_STATUSES = ("AUTHORISED", "PAID")
 ORDER = "UpdatedDateUTC ASC"
 
 _money = th.NumberType
@@ -35,14 +44,14 @@ _contact = th.ObjectType(
 
 
 class XeroStream(Stream):
-    """A Xero collection read incrementally on UpdatedDateUTC with overlap and keyset paging."""
+    """A stream built from its family's one incremental read of Xero on UpdatedDateUTC."""
 
     replication_key = "UpdatedDateUTC"
     # Not sorted as emitted: overlap re-reads can bring an older stamp after a newer one. The SDK
     # then keeps the bookmark as the largest stamp seen, capped by its signpost (the moment the
     # tap started), so an invoice updated while the run reads is read again next run.
     is_sorted = False
-    id_field: str
+    family: str  # the stream whose read this one is built from: "invoices" or "credit_notes"
 
     def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
         """The SDK's log, less its ERROR line when `--test` stops a stream after one record."""
@@ -56,7 +65,7 @@ class XeroStream(Stream):
         return self._tap  # type: ignore[return-value]
 
     def start_moment(self, context: dict | None) -> datetime:
-        """The oldest UpdatedDateUTC this run reads."""
+        """The oldest UpdatedDateUTC this stream's bookmark asks for."""
         start_date = self.xero_tap.start_date  # checked first: the SDK parses it too
         return sync_start(
             self.get_starting_timestamp(context),
@@ -65,35 +74,104 @@ class XeroStream(Stream):
             start_date=start_date,
         )
 
-    def fetch(self, since: datetime) -> Iterable[dict[str, Any]]:
-        """Objects with UpdatedDateUTC >= `since`, oldest first, paged by the client."""
-        raise NotImplementedError
-
-    def to_record(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """The Singer record for one Xero object."""
-        raise NotImplementedError
+    def family_read(self) -> DocumentRead:
+        """The family's read, made on first use: from the parent stream's bookmark when it is
+        selected (the children follow it), else from the earliest selected child's."""
+        reads = self.xero_tap.reads
+        read = reads.get(self.family)
+        if read is None:
+            parent = self.xero_tap.streams[self.family]
+            assert isinstance(parent, DocumentStream)
+            read = reads[self.family] = DocumentRead(parent.fetch, parent.id_field)
+        if not read.done:
+            family = [
+                s for s in self.xero_tap.streams.values() if getattr(s, "family", "") == self.family
+            ]
+            selected = [s for s in family if s.selected]
+            chosen = [s for s in selected if s.name == self.family] or selected
+            start = min(s.start_moment(None) for s in chosen)
+            self.logger.info("Reading %s updated since %s", self.family, start.isoformat())
+            read.read(start)
+        return read
 
     def get_records(self, context: dict | None) -> Iterator[dict[str, Any]]:
-        """Every object changed since the start moment, once per change."""
-        start = self.start_moment(context)
-        self.logger.info("Reading %s updated since %s", self.name, start.isoformat())
-        for obj in iter_changed(
-            self.fetch,
-            start,
-            key=lambda o: o.get(self.id_field),
-            updated=lambda o: xero_datetime(o.get("UpdatedDateUTC")),
-            page_size=PAGE_SIZE,
-        ):
-            yield self.to_record(obj)
+        """This stream's rows from the family's read."""
+        yield from self.rows(self.family_read())
+
+    def rows(self, read: DocumentRead) -> Iterator[dict[str, Any]]:
+        """The rows built from the read documents."""
+        raise NotImplementedError
 
 
-def _document_schema(kind: str, types: str, *amounts: str) -> dict[str, Any]:
+_LINE = th.PropertiesList(
+    th.Property("LineNo", th.IntegerType, required=True, description="Position, from 1"),
+    th.Property("LineItemID", th.StringType),
+    th.Property("Description", th.StringType),
+    th.Property("ItemCode", th.StringType),
+    th.Property("AccountCode", th.StringType),
+    th.Property("TaxType", th.StringType),
+    th.Property("Quantity", th.NumberType),
+    th.Property("UnitAmount", _money),
+    th.Property("DiscountRate", th.NumberType),
+    th.Property("TaxAmount", _money),
+    th.Property("LineAmount", _money),
+    th.Property("TrackingCategory1", th.StringType),
+    th.Property("TrackingOption1", th.StringType),
+    th.Property("TrackingCategory2", th.StringType),
+    th.Property("TrackingOption2", th.StringType),
+    th.Property("UpdatedDateUTC", th.DateTimeType, required=True),
+).to_dict()
+
+
+def _line_schema(kind: str) -> dict[str, Any]:
+    """A line row's schema: the document's id and number, then the line's fields."""
+    schema = copy.deepcopy(_LINE)
+    schema["properties"] = {
+        f"{kind}ID": {"type": "string", "description": f"`{kind}ID` of the document"},
+        f"{kind}Number": {"type": ["string", "null"]},
+        **schema["properties"],
+    }
+    schema["required"] = [f"{kind}ID", *schema["required"]]
+    return schema
+
+
+class DocumentStream(XeroStream):
+    """Invoices or credit notes themselves: the family's parent, which owns the Xero read."""
+
+    id_field: str
+
+    def fetch(self, since: datetime) -> Iterable[dict[str, Any]]:
+        """Documents with UpdatedDateUTC >= `since`, oldest first, paged by the client."""
+        raise NotImplementedError
+
+    def to_record(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The Singer record for one Xero document."""
+        raise NotImplementedError
+
+    def rows(self, read: DocumentRead) -> Iterator[dict[str, Any]]:
+        """Every document read, once per change."""
+        for doc in read:
+            yield self.to_record(doc)
+
+
+class LinesStream(XeroStream):
+    """The line items of every document its family read, one row each."""
+
+    number_field: str
+
+    def rows(self, read: DocumentRead) -> Iterator[dict[str, Any]]:
+        """Each document's lines, in read order."""
+        for doc in read:
+            yield from line_records(doc, read.id_field, self.number_field)
+
+
+def _document_schema(kind: str, types: str, statuses: str, *amounts: str) -> dict[str, Any]:
     """The record schema of an invoice or a credit note (`kind` names its id and number fields)."""
     return th.PropertiesList(
         th.Property(f"{kind}ID", th.StringType, required=True),
         th.Property(f"{kind}Number", th.StringType),
         th.Property("Type", th.StringType, description=types),
-        th.Property("Status", th.StringType, description="AUTHORISED or PAID"),
+        th.Property("Status", th.StringType, description=statuses),
         th.Property("Reference", th.StringType),
         th.Property("Contact", _contact),
         th.Property("Date", th.DateType),
@@ -106,18 +184,24 @@ def _document_schema(kind: str, types: str, *amounts: str) -> dict[str, Any]:
     ).to_dict()
 
 
-class InvoicesStream(XeroStream):
-    """Invoices with status AUTHORISED or PAID, with their payment fields."""
+class InvoicesStream(DocumentStream):
+    """Invoices with status AUTHORISED, PAID, VOIDED or DELETED, with their payment fields."""
 
     name = "invoices"
+    family = "invoices"
     primary_keys = ("InvoiceID",)
     id_field = "InvoiceID"
     schema = _document_schema(
-        "Invoice", "ACCREC (sales) or ACCPAY (bill)", "AmountDue", "AmountPaid", "AmountCredited"
+        "Invoice",
+        "ACCREC (sales) or ACCPAY (bill)",
+        "AUTHORISED, PAID, VOIDED or DELETED",
+        "AmountDue",
+        "AmountPaid",
+        "AmountCredited",
     )
 
     def fetch(self, since: datetime) -> Iterable[dict[str, Any]]:
-        """AUTHORISED and PAID invoices modified since `since`, oldest first."""
+        """Invoices of READ_STATUSES modified since `since`, oldest first."""
         return self.xero_tap.xero.iter_invoices(
             statuses=list(READ_STATUSES),
             modified_since=since,
@@ -125,25 +209,130 @@ class InvoicesStream(XeroStream):
             created_by_my_app=True if self.config.get("created_by_my_app") else None,
         )
 
-    def to_record(self, obj: dict[str, Any]) -> dict[str, Any]:
+    def to_record(self, doc: dict[str, Any]) -> dict[str, Any]:
         """The `invoices` record for a Xero invoice."""
-        return invoice_record(obj)
+        return invoice_record(doc)
 
 
-class CreditNotesStream(XeroStream):
+class InvoiceLinesStream(LinesStream):
+    """The line items of every invoice read, one row each (key: InvoiceID, LineNo)."""
+
+    name = "invoice_lines"
+    family = "invoices"
+    primary_keys = ("InvoiceID", "LineNo")
+    number_field = "InvoiceNumber"
+    schema = _line_schema("Invoice")
+
+
+class InvoiceChangesStream(XeroStream):
+    """Sales invoices Qondor cannot follow: voided, deleted, part paid, a payment removed."""
+
+    name = "invoice_changes"
+    family = "invoices"
+    primary_keys = ("InvoiceID", "Change", "UpdatedDateUTC")
+    schema = th.PropertiesList(
+        th.Property("InvoiceID", th.StringType, required=True),
+        th.Property("Change", th.StringType(allowed_values=list(CHANGES)), required=True),
+        th.Property("InvoiceNumber", th.StringType),
+        th.Property("Status", th.StringType, description="The invoice's status as read"),
+        th.Property("CurrencyCode", th.StringType),
+        th.Property("Contact", _contact),
+        th.Property("Total", _money),
+        th.Property("AmountPaid", _money),
+        th.Property("AmountDue", _money),
+        th.Property("PaymentID", th.StringType, description="The removed payment"),
+        th.Property("PaymentAmount", _money),
+        th.Property("PaymentDate", th.DateType),
+        th.Property(
+            "UpdatedDateUTC",
+            th.DateTimeType,
+            required=True,
+            description="When Xero changed the invoice (or deleted the payment)",
+        ),
+    ).to_dict()
+
+    def rows(self, read: DocumentRead) -> Iterator[dict[str, Any]]:
+        """Changes of the read invoices, then the payments deleted since the read's start."""
+        sales: dict[str, dict[str, Any]] = {}
+        reopened = False
+        for doc in read:
+            row = invoice_change(doc)
+            if row:
+                yield row
+            if doc.get("Type") == "ACCREC" and doc.get("InvoiceID"):
+                sales[doc["InvoiceID"]] = {k: doc.get(k) for k in REMOVED_PAYMENT_FIELDS}
+                reopened = reopened or doc.get("Status") == "AUTHORISED"
+        # A removed payment leaves its invoice AUTHORISED and updated: only then is it looked for.
+        if not reopened or read.start is None:
+            return
+        for payment in iter_changed(
+            self.deleted_payments,
+            read.start,
+            key=lambda p: p.get("PaymentID"),
+            updated=lambda p: xero_datetime(p.get("UpdatedDateUTC")),
+            page_size=PAGE_SIZE,
+        ):
+            ref = (payment.get("Invoice") or {}).get("InvoiceID")
+            row = removed_payment_change(payment, sales.get(ref))
+            if row:
+                yield row
+
+    def deleted_payments(self, since: datetime) -> Iterable[dict[str, Any]]:
+        """Payments deleted (Status DELETED) since `since`, oldest change first."""
+        return self.xero_tap.xero.iter_payments(
+            where='Status=="DELETED"', modified_since=since, order=ORDER
+        )
+
+
+REMOVED_PAYMENT_FIELDS = (
+    "InvoiceID",
+    "InvoiceNumber",
+    "Status",
+    "CurrencyCode",
+    "Contact",
+    "Total",
+    "AmountPaid",
+    "AmountDue",
+)
+
+
+class CreditNotesStream(DocumentStream):
     """Credit notes with status AUTHORISED or PAID (not needed by target-qondor)."""
 
     name = "credit_notes"
+    family = "credit_notes"
     primary_keys = ("CreditNoteID",)
     id_field = "CreditNoteID"
     selected_by_default = False
-    schema = _document_schema("CreditNote", "ACCRECCREDIT or ACCPAYCREDIT", "RemainingCredit")
+    schema = _document_schema(
+        "CreditNote", "ACCRECCREDIT or ACCPAYCREDIT", "AUTHORISED or PAID", "RemainingCredit"
+    )
 
     def fetch(self, since: datetime) -> Iterable[dict[str, Any]]:
         """AUTHORISED and PAID credit notes modified since `since`, oldest first."""
-        where = " OR ".join(f'Status=="{status}"' for status in READ_STATUSES)
+        where = " OR ".join(f'Status=="{status}"' for status in CREDIT_NOTE_STATUSES)
         return self.xero_tap.xero.iter_credit_notes(where=where, modified_since=since, order=ORDER)
 
-    def to_record(self, obj: dict[str, Any]) -> dict[str, Any]:
+    def to_record(self, doc: dict[str, Any]) -> dict[str, Any]:
         """The `credit_notes` record for a Xero credit note."""
-        return credit_note_record(obj)
+        return credit_note_record(doc)
+
+
+class CreditNoteLinesStream(LinesStream):
+    """The line items of every credit note read (key: CreditNoteID, LineNo)."""
+
+    name = "credit_note_lines"
+    family = "credit_notes"
+    primary_keys = ("CreditNoteID", "LineNo")
+    number_field = "CreditNoteNumber"
+    selected_by_default = False
+    schema = _line_schema("CreditNote")
+
+
+STREAM_TYPES = (
+    InvoicesStream,
+    InvoiceLinesStream,
+    InvoiceChangesStream,
+    CreditNotesStream,
+    CreditNoteLinesStream,
+)

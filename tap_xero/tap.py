@@ -16,8 +16,9 @@ from qondor_xero.xero import XeroClient
 from qondor_xero.xero.errors import XeroError
 
 from .bookmarks import DEFAULT_LOOKBACK_DAYS
+from .read import DocumentRead
 from .records import XeroRecordError, xero_datetime
-from .streams import CreditNotesStream, InvoicesStream
+from .streams import STREAM_TYPES
 
 XERO_API_URL = "https://api.xero.com/api.xro/2.0"
 XERO_IDENTITY_URL = "https://identity.xero.com"
@@ -89,8 +90,18 @@ class TapXero(Tap):
     ).to_dict()
 
     def discover_streams(self) -> list[Stream]:
-        """The invoices stream, and credit notes (selected only on request)."""
-        return [InvoicesStream(tap=self), CreditNotesStream(tap=self)]
+        """invoices, invoice_lines, invoice_changes; credit_notes and credit_note_lines (selected
+        only on request)."""
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    def load_streams(self) -> list[Stream]:
+        """The discovered streams in that order (the SDK would sort them by name)."""
+        return self.discover_streams()
+
+    @cached_property
+    def reads(self) -> dict[str, DocumentRead]:
+        """Each stream family's one read of Xero this run, by parent stream name."""
+        return {}
 
     @cached_property
     def xero(self) -> XeroClient:
@@ -132,7 +143,11 @@ class TapXero(Tap):
     def sync_all(self) -> None:
         """Check every setting (client URLs, mapping file, start_date), then sync."""
         _ = (self.xero, self.payment_lookback_days, self.start_date)
-        super().sync_all()
+        try:
+            super().sync_all()
+        finally:
+            for read in self.reads.values():
+                read.close()
 
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:

@@ -294,6 +294,21 @@ class XeroClient:
         headers = _modified_since(modified_since)
         yield from self._iter_lists("/CreditNotes", "CreditNotes", params, lists, headers)
 
+    def iter_payments(
+        self,
+        where: str | None = None,
+        modified_since: datetime | date | str | None = None,
+        order: str | None = None,
+    ) -> Iterator[dict]:
+        """Payments matching `where`, changed since `modified_since`, page by page."""
+        params: dict[str, str] = {}
+        if where:
+            params["where"] = where
+        if order:
+            params["order"] = order
+        headers = _modified_since(modified_since)
+        yield from self._iter_lists("/Payments", "Payments", params, {}, headers)
+
     def _iter_lists(
         self,
         path: str,
