@@ -30,6 +30,14 @@ class PaymentSummary:
 
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # Changes in Xero Qondor cannot show (target_qondor/changes.py), by change key: JSON key.
+    changes: dict[tuple[str, ...], str] = field(default_factory=dict)
+    change_keys: tuple[str, ...] = (
+        "voided_in_xero",
+        "deleted_in_xero",
+        "part_paid",
+        "payment_removed",
+    )
 
     def record(self, invoice_id: str, outcome: Outcome, problem: str | None = None) -> None:
         """Remember `outcome` for the invoice, and the reason when it was refused."""
@@ -40,7 +48,9 @@ class PaymentSummary:
     def counts(self) -> dict[str, int]:
         """Invoices per outcome, every outcome present."""
         seen = Counter(self.outcomes.values())
-        return {outcome.value: seen.get(outcome, 0) for outcome in Outcome}
+        counts = {outcome.value: seen.get(outcome, 0) for outcome in Outcome}
+        reported = Counter(self.changes.values())
+        return {**counts, **{key: reported.get(key, 0) for key in self.change_keys}}
 
     def text(self) -> str:
         """A one-line readable summary."""
@@ -53,6 +63,9 @@ class PaymentSummary:
             line += f", {c['not_sales']} bills ignored"
         if c["refused"]:
             line += f", {c['refused']} refused"
+        for key in self.change_keys:
+            if c[key]:
+                line += f", {c[key]} {key.replace('_', ' ')}"
         return line
 
     def json_line(self, stopped: str | None = None) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import RecordSink
 
+from .changes import check_change
 from .payments import Outcome, apply_payment_status, describe, settled_by_credit
 
 if TYPE_CHECKING:
@@ -50,6 +51,37 @@ class PaidInvoiceSink(RecordSink):
             how = " (settled by credit note)" if settled_by_credit(record) else ""
             self.logger.info("%s: marked Paid in Qondor%s", describe(record), how)
         summary.record(invoice_id, outcome, problem)
+
+
+class InvoiceChangeSink(RecordSink):
+    """Reports each change in Xero that Qondor cannot show (tap-xero's `invoice_changes`) with one
+    warning line and a count; Qondor is never changed for these."""
+
+    def __init__(self, target: TargetQondor, *args: Any, **kwargs: Any) -> None:
+        super().__init__(target, *args, **kwargs)
+        self.qondor_target = target
+        self.schema = dates_as_text(self.schema)
+        self.seen: set[tuple[str, ...]] = set()  # changes looked at in this run, reported or not
+
+    @property
+    def validate_schema(self) -> bool:
+        """No SDK validation: `check_change` checks the fields it uses."""
+        return False
+
+    def process_record(self, record: dict[str, Any], context: dict) -> None:
+        """Look the invoice up in Qondor once per change and report what it shows."""
+        summary = self.qondor_target.summary
+        key = tuple(str(record.get(k) or "") for k in ("InvoiceID", "Change", "PaymentID"))
+        if key in self.seen:
+            return  # the same change again in this run (an overlap replay)
+        self.seen.add(key)
+        reported, line, problem = check_change(self.qondor_target.qondor, record)
+        if problem:
+            self.logger.warning("%s", problem)
+            summary.problems.append(problem)
+        if reported and line:
+            self.logger.warning("%s", line)
+            summary.changes[key] = reported.value
 
 
 class IgnoredStreamSink(RecordSink):

@@ -1,4 +1,5 @@
-"""target-qondor: marks Qondor invoices Paid when their Xero invoice is PAID."""
+"""target-qondor: marks Qondor invoices Paid when their Xero invoice is PAID, and reports what
+changed in Xero that Qondor cannot show."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from qondor_xero.qondor import QondorClient, QondorError
 from qondor_xero.qondor.contract import DEFAULT_API_URL
 
 from .payments import PaymentSummary
-from .sinks import IgnoredStreamSink, PaidInvoiceSink
+from .sinks import IgnoredStreamSink, InvoiceChangeSink, PaidInvoiceSink
 
 PAYMENT_STREAM = "invoices"
+CHANGE_STREAM = "invoice_changes"
 
 
 class SettingError(ValueError):
@@ -53,9 +55,12 @@ class TargetQondor(Target):
         _ = self.qondor  # checks api_url and api_key before any input is read
 
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """The payment sink for `invoices`; other streams are accepted and ignored."""
+        """The payment sink for `invoices`, the report of `invoice_changes`; other streams are
+        accepted and ignored."""
         if stream_name == PAYMENT_STREAM:
             return PaidInvoiceSink
+        if stream_name == CHANGE_STREAM:
+            return InvoiceChangeSink
         self.logger.info("Stream '%s' is not used by target-qondor; ignoring it", stream_name)
         return IgnoredStreamSink
 

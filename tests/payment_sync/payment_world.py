@@ -62,6 +62,7 @@ class PaymentRun:
     summary: dict[str, Any] | None
     tap_stderr: str
     target_stderr: str
+    changes: list[dict[str, Any]] = field(default_factory=list)  # invoice_changes records
 
     @property
     def record_ids(self) -> list[str]:
@@ -174,6 +175,9 @@ def run_payment_sync(
     )
     messages = [json.loads(line) for line in tap.stdout.splitlines() if line.strip()]
     records = [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == "invoices"]
+    changes = [
+        m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == "invoice_changes"
+    ]
     states = [json.loads(line) for line in target.stdout.splitlines() if line.strip()]
     summaries = [
         json.loads(line)
@@ -187,4 +191,5 @@ def run_payment_sync(
         summaries[-1] if summaries else None,
         tap.stderr,
         target.stderr,
+        changes,
     )

@@ -21,7 +21,8 @@ def test_invoices_paid_in_xero_become_paid_in_qondor_and_only_those(sandbox, wor
     assert world.xero_ids[5004] not in run.record_ids
     assert {r["Status"] for r in run.records} == {"AUTHORISED", "PAID"}
     invoice_reads = [r["query"] for r in sandbox.xero_requests() if r["path"].endswith("/Invoices")]
-    assert invoice_reads and all("Statuses=AUTHORISED%2CPAID" in q for q in invoice_reads)
+    read = "Statuses=AUTHORISED%2CPAID%2CVOIDED%2CDELETED"
+    assert invoice_reads and all(read in q for q in invoice_reads)
     paid = qondor_invoice(sandbox, 5001)
     assert paid["statusText"] == "Paid" and paid["paidDate"] == "2026-11-25"
     for still_processed in (5002, 5003, 5004):
@@ -35,6 +36,10 @@ def test_invoices_paid_in_xero_become_paid_in_qondor_and_only_those(sandbox, wor
         "unpaid": 2,
         "not_sales": 0,
         "refused": 0,
+        "voided_in_xero": 0,
+        "deleted_in_xero": 0,
+        "part_paid": 0,
+        "payment_removed": 0,
     }
     assert "1 marked paid, 0 already paid, 1 unknown to Qondor, 2 unpaid" in run.target_stderr
     # AUTHORISED invoices cost no Qondor call: one lookup per PAID invoice, one SetAsPaid.

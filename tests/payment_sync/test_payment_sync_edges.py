@@ -52,7 +52,9 @@ def test_part_payment_leaves_the_invoice_processed(sandbox, world, tmp_path):
     [record] = [r for r in run.records if r["InvoiceID"] == world.xero_ids[5002]]
     assert record["Status"] == "AUTHORISED" and record["AmountPaid"] == 100.0
     assert qondor_invoice(sandbox, 5002)["statusText"] == "Processed"
-    assert run.summary["marked_paid"] == 0 and _lookups(sandbox) == []
+    # Not marked Paid; reported as a part payment, for which Qondor is only looked up.
+    assert run.summary["marked_paid"] == 0 and run.summary["part_paid"] == 1
+    assert _lookups(sandbox) == [f"externalReference={world.xero_ids[5002]}"]
 
 
 def test_paid_supplier_bill_matching_nothing_is_ignored_without_a_qondor_call(

@@ -37,6 +37,10 @@ def test_summary_counts_each_invoice_once_with_its_last_outcome():
         "unpaid": 1,
         "not_sales": 0,
         "refused": 0,
+        "voided_in_xero": 0,
+        "deleted_in_xero": 0,
+        "part_paid": 0,
+        "payment_removed": 0,
     }
 
 
