@@ -261,8 +261,13 @@ class InvoiceChangesStream(XeroStream):
                 yield row
             if doc.get("Type") == "ACCREC" and doc.get("InvoiceID"):
                 sales[doc["InvoiceID"]] = {k: doc.get(k) for k in REMOVED_PAYMENT_FIELDS}
-                reopened = reopened or doc.get("Status") == "AUTHORISED"
-        # A removed payment leaves its invoice AUTHORISED and updated: only then is it looked for.
+                reopened = reopened or (
+                    doc.get("Status") == "AUTHORISED"
+                    and read.start is not None
+                    and xero_datetime(doc.get("UpdatedDateUTC")) > read.start
+                )
+        # A removed payment leaves its invoice AUTHORISED and updated: only then is it looked
+        # for. An overlap replay (not after the bookmark) was looked at by the run before.
         if not reopened or read.start is None:
             return
         for payment in iter_changed(

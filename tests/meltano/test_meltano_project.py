@@ -219,10 +219,14 @@ def test_tap_qondor_and_tap_xero_compose_with_target_csv_from_pypi(
     in_xero = {
         i["InvoiceNumber"]
         for i in box.xero_state()["invoices"]
-        if i["Status"] in ("AUTHORISED", "PAID")
+        if i["Status"] in ("AUTHORISED", "PAID", "VOIDED", "DELETED")
     }
     assert xero_rows and {r["InvoiceNumber"] for r in xero_rows} <= in_xero
     assert {"InvoiceID", "Status", "AmountDue", "Contact__Name"} <= set(xero_rows[0])
+    with (output / "tap_xero" / "invoice_lines.csv").open(newline="") as f:
+        line_rows = list(csv.DictReader(f))
+    assert {r["InvoiceID"] for r in line_rows} == {r["InvoiceID"] for r in xero_rows}
+    assert {"LineNo", "LineAmount", "TrackingOption1"} <= set(line_rows[0])
 
 
 def test_config_list_shows_where_settings_come_from_and_redacts_secrets(project):

@@ -18,7 +18,8 @@ from qondor_xero.qondor import QondorClient
 pytestmark = pytest.mark.slow
 
 QONDOR_STREAMS = ("customers", "invoices", "credit_notes", "invoice_lines", "invoice_fields")
-XERO_STREAMS = ("invoices",)
+XERO_STREAMS = ("invoices", "invoice_lines", "invoice_changes")
+XERO_READ = ("AUTHORISED", "PAID", "VOIDED", "DELETED")  # tap-xero's statuses
 
 
 def queued(box) -> list[dict]:
@@ -93,19 +94,49 @@ def check_qondor_tables(db: psycopg.Connection, schema: str, names: dict[str, st
     assert fields and one(f"SELECT count(*) FROM {t['invoice_fields']}")[0] == fields
 
 
-def check_xero_table(db: psycopg.Connection, schema: str, table: str, box) -> None:
-    """Xero's invoices: AUTHORISED and PAID ones, days as dates, the update moment a timestamp."""
-    xero = [i for i in box.xero_state()["invoices"] if i["Status"] in ("AUTHORISED", "PAID")]
-    count, total = db.execute(f'SELECT count(*), sum("Total") FROM "{schema}"."{table}"').fetchone()
+def check_xero_tables(db: psycopg.Connection, schema: str, names: dict[str, str], box) -> None:
+    """Xero's invoices (days as dates, the update moment a timestamp), their lines as rows
+    joined to them, and the changes Qondor cannot show."""
+    t = {k: f'"{schema}"."{v}"' for k, v in names.items()}
+    xero = [i for i in box.xero_state()["invoices"] if i["Status"] in XERO_READ]
+    count, total = db.execute(f'SELECT count(*), sum("Total") FROM {t["invoices"]}').fetchone()
     assert count == len(xero) and total == money(i["Total"] for i in xero)
-    types = column_types(db, schema, table)
+    types = column_types(db, schema, names["invoices"])
     assert types["Date"] == "date" and types["DueDate"] == "date"
     assert types["FullyPaidOnDate"] == "date"
     assert types["UpdatedDateUTC"].startswith("timestamp")
     unpaid = db.execute(
-        f'SELECT count(*) FROM "{schema}"."{table}" WHERE "FullyPaidOnDate" IS NULL'
+        f'SELECT count(*) FROM {t["invoices"]} WHERE "FullyPaidOnDate" IS NULL'
     ).fetchone()[0]
     assert unpaid == sum(1 for i in xero if i["Status"] != "PAID")
+    # Every line a row, joined to its invoice, adding up to its subtotal.
+    lines = sum(len(i["LineItems"]) for i in xero)
+    assert lines > len(xero)  # some invoices have several lines
+    joined, amount = db.execute(
+        f'SELECT count(*), sum(l."LineAmount") FROM {t["invoice_lines"]} l'
+        f' JOIN {t["invoices"]} i ON i."InvoiceID" = l."InvoiceID"'
+    ).fetchone()
+    assert joined == lines and amount == money(
+        li["LineAmount"] for i in xero for li in i["LineItems"]
+    )
+    mismatched = db.execute(
+        f'SELECT count(*) FROM (SELECT i."InvoiceID" FROM {t["invoices"]} i'
+        f' JOIN {t["invoice_lines"]} l ON l."InvoiceID" = i."InvoiceID"'
+        f' GROUP BY i."InvoiceID", i."Total" HAVING sum(l."LineAmount" + l."TaxAmount") <> i."Total") wrong'
+    ).fetchone()[0]
+    assert mismatched == 0
+    line_types = column_types(db, schema, names["invoice_lines"])
+    assert line_types["LineAmount"] == "numeric" and line_types["Quantity"] == "numeric"
+    assert line_types["LineNo"] == "bigint" and line_types["UpdatedDateUTC"].startswith("timestamp")
+    changes = db.execute(f'SELECT "InvoiceID", "Change" FROM {t["invoice_changes"]}').fetchall()
+    expected = {
+        (i["InvoiceID"], "voided")
+        for i in xero
+        if i["Status"] == "VOIDED" and i["Type"] == "ACCREC"
+    }
+    assert set(changes) >= expected
+    change_types = column_types(db, schema, names["invoice_changes"])
+    assert change_types["AmountDue"] == "numeric" and change_types["PaymentDate"] == "date"
 
 
 def test_both_taps_load_into_postgres_and_the_table_follows_the_queue(
@@ -117,12 +148,22 @@ def test_both_taps_load_into_postgres_and_the_table_follows_the_queue(
         "TARGET_POSTGRES_SQLALCHEMY_URL": postgres_database.sqlalchemy_url,
     }
     queue = queued(box)
+    # In Xero, one invoice voided and one paid in part: rows of invoice_changes.
+    unpaid = [
+        i["InvoiceID"]
+        for i in box.xero_state()["invoices"]
+        if i["Type"] == "ACCREC" and i["Status"] == "AUTHORISED" and not i["AmountPaid"]
+    ]
+    box.admin(box.xero_url, "POST", "void", {"invoices": unpaid[:1]})
+    box.admin(box.xero_url, "POST", "pay", {"invoices": unpaid[1:2], "amount": 100})
     project.ok("--environment", "sandbox", "run", "tap-qondor", "target-postgres", env=env)
     project.ok("--environment", "sandbox", "run", "tap-xero", "target-postgres", env=env)
 
     with psycopg.connect(postgres_database.url) as db:
+        changes = db.execute("SELECT count(*) FROM tap_xero.invoice_changes").fetchone()[0]
+        assert changes == 2
         check_qondor_tables(db, "tap_qondor", {s: s for s in QONDOR_STREAMS}, queue)
-        check_xero_table(db, "tap_xero", "invoices", box)
+        check_xero_tables(db, "tap_xero", {s: s for s in XERO_STREAMS}, box)
 
     # The sync acknowledges the credit notes; the next load shows the queue as Qondor has it now.
     sync_env = {**env, "TAP_QONDOR_INCLUDE_TYPES": '["CreditNote"]'}
@@ -161,7 +202,7 @@ def test_flattened_taps_share_one_schema_through_stream_name_prefixes(
     with psycopg.connect(postgres_database.url) as db:
         names = {s: f"qondor_{s}" for s in QONDOR_STREAMS}
         check_qondor_tables(db, "finance", names, queue)
-        check_xero_table(db, "finance", "xero_invoices", box)
+        check_xero_tables(db, "finance", {s: f"xero_{s}" for s in XERO_STREAMS}, box)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -189,3 +230,9 @@ def test_both_taps_into_target_jsonl(project, start_private_sandbox, sandbox_env
     assert len(lines) == sum(len(i["lines"]) for i in queue)
     xero = read_jsonl(out["xero"] / "invoices.jsonl")
     assert xero and all(len(r["Date"]) == 10 for r in xero)
+    xero_lines = read_jsonl(out["xero"] / "invoice_lines.jsonl")
+    read = {i["InvoiceID"]: i for i in box.xero_state()["invoices"] if i["Status"] in XERO_READ}
+    assert sorted((r["InvoiceID"], r["LineNo"]) for r in xero_lines) == sorted(
+        (i, n) for i, inv in read.items() for n in range(1, len(inv["LineItems"]) + 1)
+    )
+    assert all(isinstance(r["LineAmount"], int | float) for r in xero_lines)
