@@ -228,7 +228,17 @@ def test_every_call_this_project_uses_fits_xeros_openapi(sandbox, xero_openapi):
             },
         )
     )
-    xero_openapi.check(x("GET", "/Payments"))
+    [paid] = xero_openapi.check(x("GET", "/Payments"))["Payments"]
+    # tap-xero's read of removed payments, and Xero's one change to a payment.
+    xero_openapi.check(x("POST", f"/Payments/{paid['PaymentID']}", json={"Status": "DELETED"}))
+    xero_openapi.check(
+        x(
+            "GET",
+            "/Payments",
+            params={"where": 'Status=="DELETED"', "order": "UpdatedDateUTC ASC", "page": 1},
+            headers={"If-Modified-Since": "2020-01-01T00:00:00"},
+        )
+    )
     xero_openapi.check(x("GET", f"/Invoices/{invoice_id}"))
     xero_openapi.check(x("GET", "/Accounts"))
     xero_openapi.check(x("GET", "/Currencies"))
