@@ -15,7 +15,7 @@ import pytest
 
 from qondor_xero.qondor.contract import InvoiceStatus, InvoiceType
 from sandbox.scenarios.common import make_customer, make_invoice, make_line, make_office
-from tap_xero.streams import InvoicesStream
+from tap_xero.streams import InvoiceChangesStream, InvoicesStream
 
 TARGET = Path(sys.executable).with_name("target-qondor")
 STATE = {"bookmarks": {"invoices": {"replication_key_value": "2026-11-27T08:00:00+00:00"}}}
@@ -260,3 +260,45 @@ def test_plain_http_to_a_remote_host_stops_with_one_line_before_reading(
     assert len(stops) == 1 and "api_url" in stops[0] and "https" in stops[0], run.stderr[-2000:]
     assert "Traceback" not in run.stderr
     assert qondor_status(sandbox, 7001)[0] == "Processed"
+
+
+def change_input(records: list[dict[str, Any]]) -> str:
+    """invoice_changes records as tap-xero prints them."""
+    schema = {
+        "type": "SCHEMA",
+        "stream": "invoice_changes",
+        "key_properties": list(InvoiceChangesStream.primary_keys),
+        "schema": InvoiceChangesStream.schema,
+    }
+    lines = [schema] + [
+        {"type": "RECORD", "stream": "invoice_changes", "record": r} for r in records
+    ]
+    return "\n".join(json.dumps(line) for line in lines) + "\n"
+
+
+def test_a_bad_change_record_is_one_line_naming_it_and_the_rest_are_reported(
+    sandbox, processed, tmp_path
+):
+    def change(ref: str, kind: str, number: str) -> dict[str, Any]:
+        return {
+            "InvoiceID": ref,
+            "Change": kind,
+            "InvoiceNumber": number,
+            "Status": "VOIDED",
+            "CurrencyCode": "NOK",
+            "UpdatedDateUTC": "2026-11-27T07:59:00+00:00",
+        }
+
+    records = [
+        change(processed[7001], "archived", "7001"),
+        change(processed[7002], "voided", "7002"),
+        change(processed[7002], "voided", "7002"),  # a replay: looked at once
+    ]
+    run = run_target(sandbox, tmp_path, change_input(records))
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    [bad] = run.lines_with("Change 'archived'")
+    assert "7001" in bad and processed[7001] in bad
+    assert len(run.lines_with("VOIDED in Xero")) == 1 and run.summary["voided_in_xero"] == 1
+    assert [r["method"] for r in sandbox.qondor_requests()] == ["GET"]
+    assert qondor_status(sandbox, 7002) == ("Processed", None)
