@@ -124,3 +124,29 @@ class Acknowledger:
         except QondorError as exc:
             self.report.add("qondor", "refused")
             logger.warning("Qondor refused to mark %s Paid: %s", item_label(outcome.item), exc)
+
+
+class RecordingAcknowledger:
+    """The dry run's acknowledger: counts and logs what Qondor would be told, sends nothing."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def submit(self, outcome: Outcome) -> None:
+        """Record one outcome as the real acknowledger would send it."""
+        label = item_label(outcome.item)
+        if not outcome.paid_only:
+            if outcome.error is not None:
+                logger.info("plan: mark %s Failed in Qondor: %s", label, outcome.error)
+                self.report.add("qondor", "failed")
+            else:
+                logger.info("plan: mark %s Processed in Qondor (%s)", label, outcome.xero_id)
+                self.report.add("qondor", "processed")
+            self.report.items_done += 1
+        if outcome.paid_on and (outcome.paid_only or outcome.error is None):
+            logger.info("plan: mark %s Paid in Qondor on %s", label, outcome.paid_on)
+            self.report.add("qondor", "paid")
+
+    def close(self) -> BaseException | None:
+        """Nothing was sent: no fault."""
+        return None

@@ -10,6 +10,7 @@ from typing import Any
 
 from qondor_xero.contacts import ContactIndex, ContactKeys, disambiguate_name
 from qondor_xero.transform import contact_update
+from qondor_xero.writers import XeroWriter
 from qondor_xero.xero import WriteResult, XeroClient, XeroHighVolume, XeroValidationError
 from qondor_xero.xero import where as w
 from target_xero.report import Report
@@ -67,13 +68,13 @@ class ContactResolver:
     def __init__(
         self,
         xero: XeroClient,
+        writer: XeroWriter,
         report: Report,
-        dry_run: bool = False,
         on_call: Callable[[], None] | None = None,
     ) -> None:
         self.xero = xero
+        self.writer = writer
         self.report = report
-        self.dry_run = dry_run
         self.on_call = on_call or (lambda: None)
         self.index = ContactIndex()
         self.complete = False  # every active contact is in the index
@@ -185,10 +186,7 @@ class ContactResolver:
                 self._settle_name(create.payload, item, create.pending_id)
                 self.index.add({**create.payload, "ContactID": create.pending_id})
                 creates.append(create)
-        if self.dry_run:
-            self._plan(creates, updates, shared)
-        else:
-            self._write(creates, updates, shared)
+        self._write(creates, updates, shared)
 
     def _settle_name(self, payload: dict[str, Any], item: WantedContact, contact_id: str) -> None:
         """Disambiguate the name when another active contact holds it; claim it for this one."""
@@ -204,20 +202,6 @@ class ContactResolver:
             payload["Name"] = name
         self.index.claim_name(name, contact_id)
 
-    def _plan(
-        self, creates: list[_Create], updates: list[tuple[str, dict[str, Any]]], shared: list
-    ) -> None:
-        """Dry run: say what would be written, write nothing."""
-        for create in creates:
-            logger.info("plan: create contact %r (%s)", create.payload["Name"], create.key)
-            self.contact_ids[create.key] = f"dry-run:{create.key}"
-            self.report.add("contacts", "created")
-        for key, update in updates:
-            changed = ", ".join(sorted(k for k in update if k != "ContactID"))
-            logger.info("plan: update contact %s (%s): %s", update["ContactID"], key, changed)
-            self.report.add("contacts", "updated")
-        self._share(shared, {c.pending_id: f"dry-run:{c.key}" for c in creates})
-
     def _write(
         self, creates: list[_Create], updates: list[tuple[str, dict[str, Any]]], shared: list
     ) -> None:
@@ -232,7 +216,7 @@ class ContactResolver:
         for start in range(0, len(writes), WRITE_SLICE):
             part = writes[start : start + WRITE_SLICE]
             payloads = [w.payload if isinstance(w, _Create) else w[1] for w in part]
-            results = self.xero.save_contacts(payloads)
+            results = self.writer.save_contacts(payloads)
             self.on_call()
             for write, result in zip(part, results, strict=True):
                 if isinstance(write, _Create):
@@ -243,7 +227,7 @@ class ContactResolver:
             self.on_call()
         if retry:
             try:
-                again = self.xero.save_contacts([c.payload for c in retry])
+                again = self.writer.save_contacts([c.payload for c in retry])
             except XeroValidationError as exc:
                 again = [None] * len(retry)
                 logger.warning("Xero refused the renamed contacts: %s", exc)

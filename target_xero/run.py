@@ -33,6 +33,7 @@ from qondor_xero.transform import (
     is_booker_item,
     item_label,
 )
+from qondor_xero.writers import RecordingWriter, XeroWriter
 from qondor_xero.xero import (
     XeroAuthError,
     XeroClient,
@@ -43,7 +44,7 @@ from qondor_xero.xero import (
     parse_xero_date,
 )
 from qondor_xero.xero.scopes import request_for
-from target_xero.acknowledge import Acknowledger, Outcome
+from target_xero.acknowledge import Acknowledger, Outcome, RecordingAcknowledger
 from target_xero.contacts import ContactResolver, WantedContact
 from target_xero.report import Report
 
@@ -97,7 +98,8 @@ class SyncRun:
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.dry_run = bool(config.get("dry_run", False))
-        self.acknowledge_items = bool(config.get("acknowledge", True)) and not self.dry_run
+        # A dry run acknowledges too, to a recorder: it says what Qondor would be told.
+        self.acknowledge_items = bool(config.get("acknowledge", True))
         self.mapping: Mapping = load_mapping(config["mapping_file"])
         self.report = Report(dry_run=self.dry_run)
         # Customer id → its CUSTOMER_FIELDS' values; once contacts are resolved, CHECKED_FIELDS'.
@@ -110,10 +112,11 @@ class SyncRun:
         self.invoices_processed: dict[str, int] = {}
         self._xero: XeroClient | None = None
         self._qondor: QondorClient | None = None
+        self._writer: XeroWriter | None = None
         self._resolver: ContactResolver | None = None
         self._currencies: set[str] | None = None
         self._contacts_prepared = False
-        self._acknowledger: Acknowledger | None = None
+        self._acknowledger: Acknowledger | RecordingAcknowledger | None = None
         self._accounts_checked = False
         # Account code → its tax type and rate (money.account_taxes), read with the accounts.
         self.account_taxes: dict[str, AccountTax] = {}
@@ -130,7 +133,7 @@ class SyncRun:
             _ = self.xero
         except (ValueError, XeroError) as exc:
             raise RunStopped(f"target-xero: {_one_line(exc)}") from None
-        if self.acknowledge_items:
+        if self.acknowledge_items and not self.dry_run:
             url, key = self.config.get("qondor_api_url"), self.config.get("qondor_api_key")
             if not url or not key:
                 raise RunStopped(
@@ -161,6 +164,14 @@ class SyncRun:
             )
         return self._xero
 
+    @property
+    def writer(self) -> XeroWriter:
+        """Every write to Xero goes through it; a dry run's records instead of sending."""
+        if self._writer is None:
+            kind = RecordingWriter if self.dry_run else XeroWriter
+            self._writer = kind(self.xero, self.tick)
+        return self._writer
+
     def _settings_scope(self) -> list[str] | None:
         """The scopes to ask for when the mapping creates tracking options: what the plugins
         need, with accounting.settings (write) for PUT /TrackingCategories/{id}/Options."""
@@ -178,7 +189,7 @@ class SyncRun:
     def contacts(self) -> ContactResolver:
         """The run's contact resolver."""
         if self._resolver is None:
-            self._resolver = ContactResolver(self.xero, self.report, self.dry_run, self.tick)
+            self._resolver = ContactResolver(self.xero, self.writer, self.report, self.tick)
         return self._resolver
 
     @property
@@ -233,15 +244,9 @@ class SyncRun:
         if problems:
             return problems
         for category, option in create:
-            if self.dry_run:
-                logger.info("plan: create option %r in tracking category %s", option, category.name)
-                category.add({"Name": option, "TrackingOptionID": "dry-run"})
-                self.report.add("tracking_options", "created")
-                continue
-            result = self.xero.create_tracking_option(category.category_id, option)
+            result = self.writer.create_tracking_option(category, option)
             self.tick()
             if result.ok and result.obj:
-                logger.info("created option %r in tracking category %s", option, category.name)
                 category.add(result.obj)
                 self.report.add("tracking_options", "created")
             else:
@@ -378,8 +383,6 @@ class SyncRun:
             if outcome.error is not None:
                 self.report.add(group, "failed")
                 logger.warning("%s failed: %s", label, outcome.error)
-                if self.dry_run:
-                    logger.info("plan: mark %s Failed in Qondor: %s", label, outcome.error)
             self._note_invoice(outcome)
             if self.acknowledge_items:
                 self.acknowledger.submit(outcome)
@@ -394,7 +397,7 @@ class SyncRun:
         number = str(outcome.item.get("invoiceNumber") or "").strip()
         if outcome.error is not None:
             self.invoices_failed.setdefault(number, outcome.error)
-        elif not outcome.paid_on and not self.dry_run:
+        elif not outcome.paid_on:
             self.invoices_processed[number] = int(outcome.item["id"])
 
     def settled(self, number: str, day: str) -> None:
@@ -405,8 +408,10 @@ class SyncRun:
             self.acknowledger.submit(Outcome(item, paid_on=day, paid_only=True))
 
     @property
-    def acknowledger(self) -> Acknowledger:
+    def acknowledger(self) -> Acknowledger | RecordingAcknowledger:
         """The background sender of Qondor acknowledgements, started on first use."""
+        if self._acknowledger is None and self.dry_run:
+            self._acknowledger = RecordingAcknowledger(self.report)
         if self._acknowledger is None:
             self._acknowledger = Acknowledger(self.qondor, self.report, SYSTEMIC, self.tick)
         return self._acknowledger
@@ -431,12 +436,6 @@ class SyncRun:
 def failed(item: dict[str, Any], problems: list[str]) -> Outcome:
     """An Outcome for an item that cannot go to Xero."""
     return Outcome(item, error=failure_message(problems))
-
-
-def xero_refusal(item: dict[str, Any], errors: list[str]) -> str:
-    """The failure message for an item Xero refused, in Xero's own words."""
-    text = "; ".join(dict.fromkeys(" ".join(e.split()) for e in errors)) or "no reason given"
-    return failure_message([f"{item_label(item)}: Xero refused it: {text}"])
 
 
 @contextmanager

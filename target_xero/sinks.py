@@ -9,7 +9,14 @@ from typing import Any
 
 from singer_sdk.sinks import BatchSink
 
-from qondor_xero.compare import differences
+from qondor_xero.decisions import (
+    Decision,
+    credit_note_decision,
+    invoice_decision,
+    not_modifiable,
+    number_taken,
+    xero_refusal,
+)
 from qondor_xero.money import written_mismatch
 from qondor_xero.transform import (
     CARD_PAYMENT,
@@ -26,19 +33,14 @@ from qondor_xero.transform import (
     paid_day,
     xero_date,
 )
-from qondor_xero.xero import WriteResult, XeroNotFound, XeroValidationError
-from qondor_xero.xero import where as w
+from qondor_xero.xero import WriteResult
 from target_xero.acknowledge import Outcome
-from target_xero.run import SyncRun, failed, stop_on_systemic, xero_refusal
+from target_xero.run import SyncRun, failed, stop_on_systemic
 
 logger = logging.getLogger("target-xero")
 
 BATCH_ITEMS = 500  # items per drain: contacts and payments for them are written together
 WRITE_CHUNK = 50  # Xero's elements per write
-# Xero's words for an invoice it will not change (PAID, VOIDED, or with payments allocated).
-NOT_MODIFIABLE = ("not of valid status for modification", "cannot be edited", "allocated to it")
-# Xero's words when a create (PUT) names a number it already has ("Invoice # must be unique.").
-NUMBER_TAKEN = "# must be unique"
 
 
 def _date(value: Any) -> str:
@@ -59,30 +61,11 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# What a dry run says it would do, by the summary's outcome.
-PLAN_VERBS = {"created": "create", "updated": "update", "unchanged": "leave"}
-
-
-def each_result(
-    write: Callable[[list[dict[str, Any]]], list[WriteResult]], elements: list[dict[str, Any]]
-) -> list[WriteResult]:
-    """One WriteResult per element; Xero refusing the whole request refuses each element."""
-    try:
-        return write(elements)
-    except XeroValidationError as exc:
-        return [WriteResult(False, None, exc.messages or [str(exc)], e) for e in elements]
-
-
-def number_taken(result: WriteResult) -> bool:
-    """Xero refused a create because the number is already in Xero."""
-    return any(NUMBER_TAKEN in e for e in result.errors)
-
-
 def undo_wrong_totals(
     item: dict[str, Any],
     stored: dict[str, Any],
     id_field: str,
-    save: Callable[[list[dict[str, Any]]], list[WriteResult]],
+    undo: Callable[[str, str], WriteResult],
 ) -> Outcome | None:
     """After a write: when Xero holds totals Qondor did not charge, undo it and fail the item.
 
@@ -93,28 +76,18 @@ def undo_wrong_totals(
     if why is None:
         return None
     status = stored.get("Status")
-    undo = {"DRAFT": "DELETED", "SUBMITTED": "DELETED", "AUTHORISED": "VOIDED"}.get(status or "")
+    undo_status = {"DRAFT": "DELETED", "SUBMITTED": "DELETED", "AUTHORISED": "VOIDED"}.get(
+        status or ""
+    )
     done = False
-    if undo:
-        [result] = each_result(save, [{id_field: stored[id_field], "Status": undo}])
-        done = result.ok
+    if undo_status:
+        done = undo(stored[id_field], undo_status).ok
     if done:
-        after = f"so it was {undo} in Xero ({stored[id_field]})"
+        after = f"so it was {undo_status} in Xero ({stored[id_field]})"
     else:
         after = f"and it could not be undone ({status}): void {stored[id_field]} in Xero by hand"
     logger.error("%s: totals differ from Qondor's after the write, %s", item_label(item), after)
     return Outcome(item, error=failure_message([f"{why}, {after}; nothing was paid"]))
-
-
-def cancelled_in_xero(item: dict[str, Any], invoice: dict[str, Any]) -> str:
-    """Why an item fails whose Xero copy a person VOIDED or DELETED: not ours to revive."""
-    return failure_message(
-        [
-            f"{item_label(item)}: its copy in Xero ({invoice['InvoiceID']}) is "
-            f"{invoice.get('Status')} and was left as it is; issue it again under a new number "
-            "if it is still owed"
-        ]
-    )
 
 
 class XeroSink(BatchSink):
@@ -245,19 +218,18 @@ class InvoicesSink(XeroSink):
     def _upsert(self, chunk: list[tuple[dict, str]]) -> list[tuple[Outcome, dict[str, Any] | None]]:
         """Save one chunk of invoices: each item's Outcome and the card payment it still needs.
 
-        New numbers are created (PUT); a number Xero already has is compared with Xero's copy
-        and written (POST) only when something differs, so a rerun writes nothing twice.
+        New numbers are created (PUT); a number Xero already has is decided on against Xero's
+        copy (decisions.invoice_decision), so a rerun writes nothing twice.
         """
         run = self.run
         taxes = run.account_taxes
         themes = run.branding_themes
+        items = [item for item, _c in chunk]
         payloads = [invoice_to_xero(item, run.mapping, c, taxes, themes) for item, c in chunk]
-        if run.dry_run:
-            return self._plan(chunk, payloads)
-        results = each_result(run.xero.create_invoices, payloads)
+        results = run.writer.create_invoices(items, payloads)
         written: dict[int, tuple[Outcome, dict[str, Any] | None]] = {}
         taken: dict[int, list[str]] = {}
-        for n, ((item, _contact), result) in enumerate(zip(chunk, results, strict=True)):
+        for n, (item, result) in enumerate(zip(items, results, strict=True)):
             if result.ok and result.obj:
                 written[n] = self._checked_done(item, result.obj, "created")
             elif number_taken(result):
@@ -265,7 +237,7 @@ class InvoicesSink(XeroSink):
             else:
                 written[n] = (Outcome(item, error=xero_refusal(item, result.errors)), None)
         if taken:
-            written.update(self._update_existing(chunk, payloads, taken))
+            written.update(self._update_existing(items, payloads, taken))
         return [written[n] for n in sorted(written)]
 
     def _checked_done(
@@ -273,7 +245,7 @@ class InvoicesSink(XeroSink):
     ) -> tuple[Outcome, dict[str, Any] | None]:
         """`_done` for an invoice just written or found unchanged, once Xero's totals are
         Qondor's; otherwise it is undone in Xero and the item fails."""
-        undone = undo_wrong_totals(item, invoice, "InvoiceID", self.run.xero.save_invoices)
+        undone = undo_wrong_totals(item, invoice, "InvoiceID", self.run.writer.undo_invoice)
         if undone is not None:
             self.run.report.add("invoices", "undone")
             return undone, None
@@ -295,106 +267,56 @@ class InvoicesSink(XeroSink):
         paid_on = paid_day(invoice, _today())  # PAID already (by a person): Paid in Qondor too
         return Outcome(item, xero_id=invoice["InvoiceID"], paid_on=paid_on), payment
 
-    def _held(self, numbers: list[str]) -> dict[str, dict[str, Any]]:
-        """Xero's copies of these invoice numbers, with their lines (a live one before DELETED)."""
-        held: dict[str, dict[str, Any]] = {}
-        for invoice in self.run.xero.iter_invoices(invoice_numbers=numbers):
-            number = invoice.get("InvoiceNumber") or ""
-            if invoice.get("Type", "ACCREC") == "ACCREC" and (
-                number not in held or held[number].get("Status") == "DELETED"
-            ):
-                held[number] = invoice
-        self.run.tick()
-        return held
-
     def _update_existing(
-        self, chunk: list[tuple[dict, str]], payloads: list[dict[str, Any]], taken: dict[int, list]
+        self, items: list[dict], payloads: list[dict[str, Any]], taken: dict[int, list]
     ) -> dict[int, tuple[Outcome, dict[str, Any] | None]]:
-        """Items whose number Xero already has: leave identical copies, update the others."""
-        run = self.run
-        held = self._held([payloads[n]["InvoiceNumber"] for n in taken])
+        """Items whose number Xero already has: leave, fail or update as decided."""
+        writer = self.run.writer
+        held = writer.invoices_held([payloads[n]["InvoiceNumber"] for n in taken])
+        self.run.tick()
         out: dict[int, tuple[Outcome, dict[str, Any] | None]] = {}
-        update: dict[int, list[str]] = {}
+        update: dict[int, Decision] = {}
         for n, errors in taken.items():
-            item, payload = chunk[n][0], payloads[n]
+            item, payload = items[n], payloads[n]
             invoice = held.get(payload["InvoiceNumber"])
             if invoice is None:
                 out[n] = (Outcome(item, error=xero_refusal(item, errors)), None)
-            elif invoice.get("Status") in ("VOIDED", "DELETED"):
-                out[n] = (Outcome(item, error=cancelled_in_xero(item, invoice)), None)
-            elif invoice.get("Status") == "PAID":
-                logger.info("%s is PAID in Xero: left as it is", item_label(item))
-                out[n] = self._done(item, invoice, "unchanged")
-            elif changed := differences(payload, invoice):
+                continue
+            decision = invoice_decision(item, payload, invoice)
+            if decision.verb == "fail":
+                out[n] = (Outcome(item, error=decision.reason), None)
+            elif decision.verb == "update":
                 payload["InvoiceID"] = invoice["InvoiceID"]
-                update[n] = changed
+                update[n] = decision
             else:
-                out[n] = self._checked_done(item, invoice, "unchanged")
+                writer.leave(item, "invoice", payload["InvoiceNumber"], decision.reason)
+                if decision.reason:  # PAID: Xero's copy stands as it is
+                    out[n] = self._done(item, invoice, "unchanged")
+                else:
+                    out[n] = self._checked_done(item, invoice, "unchanged")
         if not update:
             return out
-        results = each_result(run.xero.save_invoices, [payloads[n] for n in update])
-        for (n, changed), result in zip(update.items(), results, strict=True):
-            item = chunk[n][0]
-            invoice = held[payloads[n]["InvoiceNumber"]]
+        results = writer.update_invoices(
+            [items[n] for n in update],
+            [payloads[n] for n in update],
+            [d.changed for d in update.values()],
+        )
+        for (n, decision), result in zip(update.items(), results, strict=True):
+            item, invoice = items[n], decision.held or {}
             if result.ok and result.obj:
-                logger.info("%s updated in Xero: %s", item_label(item), ", ".join(changed))
                 out[n] = self._checked_done(item, result.obj, "updated")
-            elif any(phrase in e for e in result.errors for phrase in NOT_MODIFIABLE):
+            elif not_modifiable(result):
                 logger.warning(
                     "%s differs from its copy in Xero (%s), which Xero will not change (%s): "
                     "left as it is",
                     item_label(item),
-                    ", ".join(changed),
+                    ", ".join(decision.changed),
                     invoice.get("Status"),
                 )
                 out[n] = self._done(item, invoice, "unchanged")
             else:
                 out[n] = (Outcome(item, error=xero_refusal(item, result.errors)), None)
         return out
-
-    def _plan(
-        self, chunk: list[tuple[dict, str]], payloads: list[dict[str, Any]]
-    ) -> list[tuple[Outcome, dict[str, Any] | None]]:
-        """Dry run: read Xero's copies and log what each invoice would become."""
-        run = self.run
-        held = self._held([p["InvoiceNumber"] for p in payloads])
-        planned: list[tuple[Outcome, dict[str, Any] | None]] = []
-        for (item, _contact), payload in zip(chunk, payloads, strict=True):
-            invoice = held.get(payload["InvoiceNumber"])
-            if invoice is not None and invoice.get("Status") in ("VOIDED", "DELETED"):
-                planned.append((Outcome(item, error=cancelled_in_xero(item, invoice)), None))
-                continue
-            changed = differences(payload, invoice) if invoice else None
-            how = "created" if invoice is None else "updated" if changed else "unchanged"
-            logger.info(
-                "plan: %s invoice %s (%s, %s %s, %d lines) for contact %s%s%s",
-                PLAN_VERBS[how],
-                payload["InvoiceNumber"],
-                payload["Status"],
-                payload["CurrencyCode"],
-                item.get("totalInclVat"),
-                len(payload["LineItems"]),
-                payload["Contact"]["ContactID"],
-                f", changing {', '.join(changed)}" if changed else "",
-                ", then pay it" if item.get("invoiceKind") == CARD_PAYMENT else "",
-            )
-            run.report.add("invoices", how)
-            # Credit notes of this dry run may credit it: as if it were in Xero.
-            run.remember_invoice(
-                invoice
-                or {
-                    "InvoiceNumber": payload["InvoiceNumber"],
-                    "InvoiceID": "dry-run",
-                    "Status": payload["Status"],
-                    "AmountDue": item.get("totalInclVat"),
-                    "CurrencyCode": payload["CurrencyCode"],
-                    "DateString": payload.get("Date"),
-                }
-            )
-            if item.get("invoiceKind") == CARD_PAYMENT:
-                run.report.add("payments", "created")
-            planned.append((Outcome(item, xero_id="dry-run"), None))
-        return planned
 
     def _pay(self, written: list[tuple[Outcome, dict[str, Any] | None]]) -> None:
         """Pay the batch's card-payment invoices together (PUT /Payments, ≤ 50 per call)."""
@@ -403,7 +325,7 @@ class InvoicesSink(XeroSink):
         if not to_pay:
             return
         payments = [payment for _o, payment in to_pay]
-        results = each_result(run.xero.create_payments, payments)
+        results = run.writer.create_payments(payments)
         run.tick()
         for (outcome, payment), result in zip(to_pay, results, strict=True):
             number = str(outcome.item["invoiceNumber"]).strip()
@@ -475,34 +397,22 @@ class CreditNotesSink(XeroSink):
                 refused.append(failed(item, [credited_invoice_problem(item, why)]))
         return passing, refused
 
-    def _existing(self, numbers: list[str]) -> dict[str, dict[str, Any]]:
-        """Credit notes already in Xero with these numbers (one GET per ~40 numbers)."""
-        found: dict[str, dict[str, Any]] = {}
-        conditions = [w.eq("CreditNoteNumber", n) for n in numbers]
-        for start in range(0, len(conditions), 40):
-            clause = w.and_(w.eq("Type", "ACCRECCREDIT"), w.or_(*conditions[start : start + 40]))
-            for note in self.run.xero.iter_credit_notes(where=clause):
-                if note.get("Status") != "DELETED":
-                    found.setdefault(note.get("CreditNoteNumber"), note)
-        return found
-
     def _upsert(self, chunk: list[tuple[dict, str]]) -> list[Outcome]:
         """Save one chunk of credit notes, then allocate.
 
-        New numbers are created (PUT); one Xero already has is left as it is when identical or
-        no longer a draft, and updated (POST by CreditNoteID) otherwise.
+        New numbers are created (PUT); one Xero already has is decided on against Xero's copy
+        (decisions.credit_note_decision).
         """
         run = self.run
         taxes = run.account_taxes
         themes = run.branding_themes
+        items = [item for item, _c in chunk]
         payloads = [credit_note_to_xero(item, run.mapping, c, taxes, themes) for item, c in chunk]
-        if run.dry_run:
-            return self._plan(chunk, payloads)
-        results = each_result(run.xero.create_credit_notes, payloads)
+        results = run.writer.create_credit_notes(items, payloads)
         outcomes: dict[int, Outcome] = {}
         notes: dict[int, dict[str, Any]] = {}
         taken: dict[int, list[str]] = {}
-        for n, ((item, _c), result) in enumerate(zip(chunk, results, strict=True)):
+        for n, (item, result) in enumerate(zip(items, results, strict=True)):
             if result.ok and result.obj:
                 self._keep(n, item, result.obj, "created", outcomes, notes)
             elif number_taken(result):
@@ -510,37 +420,44 @@ class CreditNotesSink(XeroSink):
             else:
                 outcomes[n] = Outcome(item, error=xero_refusal(item, result.errors))
         if taken:
-            self._update_existing(chunk, payloads, taken, outcomes, notes)
-        self._allocate(chunk, notes)
+            self._update_existing(items, payloads, taken, outcomes, notes)
+        self._allocate(items, notes)
         return [outcomes[n] for n in sorted(outcomes)]
 
     def _update_existing(
         self,
-        chunk: list[tuple[dict, str]],
+        items: list[dict],
         payloads: list[dict[str, Any]],
         taken: dict[int, list[str]],
         outcomes: dict[int, Outcome],
         notes: dict[int, dict[str, Any]],
     ) -> None:
         """Credit notes whose number Xero already has: update only drafts that differ."""
-        run = self.run
-        existing = self._existing([payloads[n]["CreditNoteNumber"] for n in taken])
-        send: list[int] = []
+        writer = self.run.writer
+        existing = writer.credit_notes_held([payloads[n]["CreditNoteNumber"] for n in taken])
+        send: dict[int, Decision] = {}
         for n, errors in taken.items():
-            item, payload = chunk[n][0], payloads[n]
+            item, payload = items[n], payloads[n]
             old = existing.get(payload["CreditNoteNumber"])
             if old is None:
                 outcomes[n] = Outcome(item, error=xero_refusal(item, errors))
-            elif old.get("Status") not in ("DRAFT", "SUBMITTED") or not differences(payload, old):
-                self._keep(n, item, old, "unchanged", outcomes, notes)
-            else:
+                continue
+            decision = credit_note_decision(payload, old)
+            if decision.verb == "update":
                 payload["CreditNoteID"] = old["CreditNoteID"]
-                send.append(n)
+                send[n] = decision
+            else:
+                writer.leave(item, "credit note", payload["CreditNoteNumber"], decision.reason)
+                self._keep(n, item, old, "unchanged", outcomes, notes)
         if not send:
             return
-        results = each_result(run.xero.save_credit_notes, [payloads[n] for n in send])
+        results = writer.update_credit_notes(
+            [items[n] for n in send],
+            [payloads[n] for n in send],
+            [d.changed for d in send.values()],
+        )
         for n, result in zip(send, results, strict=True):
-            item = chunk[n][0]
+            item = items[n]
             if result.ok and result.obj:
                 self._keep(n, item, result.obj, "updated", outcomes, notes)
             else:
@@ -560,7 +477,7 @@ class CreditNotesSink(XeroSink):
         run = self.run
         undone = None
         if note.get("Status") not in ("PAID", "VOIDED", "DELETED"):
-            undone = undo_wrong_totals(item, note, "CreditNoteID", run.xero.save_credit_notes)
+            undone = undo_wrong_totals(item, note, "CreditNoteID", run.writer.undo_credit_note)
         if undone is not None:
             run.report.add("credit_notes", "undone")
             outcomes[n] = undone
@@ -569,52 +486,24 @@ class CreditNotesSink(XeroSink):
         notes[n] = note
         outcomes[n] = Outcome(item, xero_id=note["CreditNoteID"])
 
-    def _plan(self, chunk: list[tuple[dict, str]], payloads: list[dict[str, Any]]) -> list[Outcome]:
-        """Dry run: read Xero's copies and log what each credit note would become."""
-        run = self.run
-        existing = self._existing([p["CreditNoteNumber"] for p in payloads])
-        planned = []
-        for (item, _c), payload in zip(chunk, payloads, strict=True):
-            old = existing.get(payload["CreditNoteNumber"])
-            if old is None:
-                how = "created"
-            elif old.get("Status") in ("DRAFT", "SUBMITTED") and differences(payload, old):
-                how = "updated"
-            else:
-                how = "unchanged"
-            logger.info(
-                "plan: %s credit note %s (%s %s) crediting %s",
-                PLAN_VERBS[how],
-                payload["CreditNoteNumber"],
-                payload["CurrencyCode"],
-                item.get("totalInclVat"),
-                item.get("creditedInvoiceNumber") or "no invoice",
-            )
-            run.report.add("credit_notes", how)
-            planned.append(Outcome(item, xero_id="dry-run"))
-        return planned
-
-    def _allocate(self, chunk: list[tuple[dict, str]], notes: dict[int, dict[str, Any]]) -> None:
+    def _allocate(self, items: list[dict], notes: dict[int, dict[str, Any]]) -> None:
         """Allocate each credit note to the invoice it credits when that has an amount due."""
         run = self.run
         wanted = {
-            n: str(chunk[n][0].get("creditedInvoiceNumber") or "").strip()
+            n: str(items[n].get("creditedInvoiceNumber") or "").strip()
             for n, note in notes.items()
-            if note.get("Status") == "AUTHORISED" and chunk[n][0].get("creditedInvoiceNumber")
+            if note.get("Status") == "AUTHORISED" and items[n].get("creditedInvoiceNumber")
         }
         for n, number in wanted.items():
             invoice = run.seen_invoice(number)
             note = notes[n]
             if not invoice:
                 continue
-            day = max(_date(note.get("DateString") or chunk[n][0]["invoiceDate"]), invoice["Day"])
+            day = max(_date(note.get("DateString") or items[n]["invoiceDate"]), invoice["Day"])
             allocation = credit_allocation(note, invoice, day)
             if not allocation:
                 continue
-            try:
-                result = run.xero.allocate_credit_note(note["CreditNoteID"], [allocation])
-            except (XeroValidationError, XeroNotFound) as exc:
-                result = WriteResult(False, None, [str(exc)], allocation)
+            result = run.writer.allocate(note["CreditNoteID"], allocation)
             run.tick()
             if result.ok:
                 run.report.add("allocations", "created")
@@ -626,7 +515,7 @@ class CreditNotesSink(XeroSink):
                 run.report.add("allocations", "failed")
                 logger.warning(
                     "%s is in Xero but could not be allocated to invoice %s: %s",
-                    item_label(chunk[n][0]),
+                    item_label(items[n]),
                     number,
                     "; ".join(result.errors),
                 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qondor_xero.transform import customer_keys, customer_to_contact
+from qondor_xero.writers import XeroWriter
 from qondor_xero.xero import XeroClient
 from target_xero.contacts import (
     ContactResolver,
@@ -32,7 +33,7 @@ def resolver(box) -> ContactResolver:
         config["client_secret"],
         tenant_id=config["tenant_id"],
     )
-    return ContactResolver(client, Report())
+    return ContactResolver(client, XeroWriter(client), Report())
 
 
 NORDLYS = {

