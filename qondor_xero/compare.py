@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from qondor_xero.transform import xero_date
+from qondor_xero.xero.dates import document_day
 
 # Header fields compared as text; a missing or empty value is the same as "".
 _TEXT_FIELDS = (
@@ -33,11 +33,6 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def _day(held: dict[str, Any], name: str) -> str | None:
-    """A date of Xero's copy as YYYY-MM-DD: its `…String` form, else the /Date()/ value."""
-    return xero_date(held.get(f"{name}String")) or xero_date(held.get(name))
-
-
 def differences(sent: dict[str, Any], held: dict[str, Any]) -> list[str]:
     """What would change if `sent` (an invoice or credit note payload) were written over `held`.
 
@@ -49,7 +44,7 @@ def differences(sent: dict[str, Any], held: dict[str, Any]) -> list[str]:
         if name in sent and _text(sent[name]) != _text(held.get(name)):
             found.append(name)
     for name in _DATE_FIELDS:
-        if name in sent and str(sent[name])[:10] != _day(held, name):
+        if name in sent and str(sent[name])[:10] != document_day(held, name):
             found.append(name)
     contact_id = (held.get("Contact") or {}).get("ContactID")
     if "Contact" in sent and (sent["Contact"] or {}).get("ContactID") != contact_id:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from qondor_xero.checks import failure_message
 from qondor_xero.compare import differences
-from qondor_xero.transform import failure_message, item_label
+from qondor_xero.transform import item_label
 from qondor_xero.xero import WriteResult
 
 # Xero's words for an invoice it will not change (PAID, VOIDED, or with payments allocated).

@@ -49,7 +49,7 @@ def account_taxes(accounts: list[dict], tax_rates: list[dict]) -> dict[str, Acco
             problem = f"has tax type {tax_type}, which Xero does not list under Tax Rates"
         elif rate_doc.get("Status", "ACTIVE") != "ACTIVE":
             problem = f"has tax type {tax_type}, which is {rate_doc['Status']} in Xero"
-        rate = None if problem else _dec(rate_doc.get("EffectiveRate"))
+        rate = None if problem else decimal_or_none(rate_doc.get("EffectiveRate"))
         if rate is None and problem is None:
             problem = f"has tax type {tax_type} without an effective rate"
         found[code] = AccountTax(code, name, tax_type, rate, problem)
@@ -74,10 +74,13 @@ def xero_line_tax(line_amount: Decimal, rate: Decimal) -> Decimal:
 
 def qondor_rate(line: dict[str, Any]) -> Decimal | None:
     """The VAT rate a Qondor line carries: vatPercentage, else vatAmount / amountExclVat."""
-    given = _dec(line.get("vatPercentage"))
+    given = decimal_or_none(line.get("vatPercentage"))
     if given is not None:
         return given
-    excl, vat = _dec(line.get("amountExclVat")), _dec(line.get("vatAmount")) or Decimal(0)
+    excl, vat = (
+        decimal_or_none(line.get("amountExclVat")),
+        decimal_or_none(line.get("vatAmount")) or Decimal(0),
+    )
     if not excl:
         return None
     return (vat / excl * 100).quantize(CENT, ROUND_HALF_UP)
@@ -86,7 +89,7 @@ def qondor_rate(line: dict[str, Any]) -> Decimal | None:
 def rate_agrees(line: dict[str, Any], rate: Decimal) -> bool:
     """Whether a Qondor line carries `rate`: its vatPercentage is it, or (without one) Xero's tax
     at that rate is the line's VAT give or take rounding."""
-    given = _dec(line.get("vatPercentage"))
+    given = decimal_or_none(line.get("vatPercentage"))
     if given is not None:
         return given == rate
     excl, vat = abs(_cents(line.get("amountExclVat"))), abs(_cents(line.get("vatAmount")))
@@ -160,7 +163,9 @@ def plan_money(
         line_amount = abs(_cents(line.get("amountExclVat")))
         vat = abs(_cents(line.get("vatAmount")))
         account = taxes.get(code or "")
-        quantity = abs(_dec(line.get("quantity")) or Decimal(1)).quantize(QUANTITY_PLACES)
+        quantity = abs(decimal_or_none(line.get("quantity")) or Decimal(1)).quantize(
+            QUANTITY_PLACES
+        )
         payload: dict[str, Any] = {
             "Quantity": float(quantity),
             "LineAmount": float(line_amount),
@@ -260,7 +265,7 @@ def _quoted(line: dict[str, Any]) -> str:
     return f'"{text[:40]}"' if text else '""'
 
 
-def _dec(value: Any) -> Decimal | None:
+def decimal_or_none(value: Any) -> Decimal | None:
     """A Decimal from a JSON number, or None."""
     if value is None or isinstance(value, bool):
         return None
@@ -273,4 +278,4 @@ def _dec(value: Any) -> Decimal | None:
 
 def _cents(value: Any) -> Decimal:
     """An amount to the cent (0 when missing)."""
-    return (_dec(value) or Decimal(0)).quantize(CENT, ROUND_HALF_UP)
+    return (decimal_or_none(value) or Decimal(0)).quantize(CENT, ROUND_HALF_UP)

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import string
-import unicodedata
-from collections import defaultdict
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from qondor_xero.contacts import (
-    NAME_MAX,
     ContactKeys,
     address_print,
     booker_contact_number,
@@ -22,8 +17,9 @@ from qondor_xero.contacts import (
     tax_key,
 )
 from qondor_xero.mapping import CUSTOM_FIELDS, Mapping
-from qondor_xero.money import AccountTax, card_charge, plan_money
+from qondor_xero.money import AccountTax, MoneyPlan, card_charge, decimal_or_none, plan_money
 from qondor_xero.qondor.contract import INVOICE_KINDS
+from qondor_xero.xero.dates import xero_day
 
 CARD_PAYMENT = "card_payment"
 CREDIT_NOTE = "credit_note"
@@ -201,198 +197,6 @@ def contact_update(existing: dict[str, Any], wanted: dict[str, Any]) -> dict[str
     return {"ContactID": existing["ContactID"], **update}
 
 
-# ---------------------------------------------------------------- checks
-
-
-def _dec(value: Any) -> Decimal | None:
-    """A Decimal from a JSON number, or None."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def _name_problem(what: str, name: str | None) -> str | None:
-    """Why a contact name cannot go to Xero, or None."""
-    if not name:
-        return f"{what} has no name"
-    if len(name) > NAME_MAX:
-        return f"{what} name is {len(name)} characters long; Xero allows {NAME_MAX}"
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        return f"{what} name {name[:60]!r} contains control characters"
-    return None
-
-
-def unmapped_articles(item: dict[str, Any], mapping: Mapping) -> dict[str, list[int]]:
-    """Return unmapped article number → its line numbers, in line order."""
-    unmapped: dict[str, list[int]] = defaultdict(list)
-    for line in item.get("lines") or []:
-        article = line.get("articleNumber")
-        if mapping.account_code(article) is None:
-            unmapped[str(article) if article not in (None, "") else "(none)"].append(
-                line.get("lineNo")
-            )
-    return dict(unmapped)
-
-
-def check_item(
-    item: dict[str, Any],
-    mapping: Mapping,
-    currencies: set[str] | None = None,
-    customer: dict[str, Any] | None = None,
-    taxes: dict[str, AccountTax] | None = None,
-) -> list[str]:
-    """Return every reason the item cannot go to Xero (empty when it can), one line each.
-
-    `currencies` are the codes enabled in Xero (None skips that check); `customer` is the full
-    CustomerDetails when the tap sent it, else the invoice's embedded customer is used; `taxes`
-    (money.account_taxes) checks that Xero will total what Qondor charged (None skips it).
-    """
-    label = item_label(item)
-    problems: list[str] = []
-    kind = item_kind(item)
-    credit = kind == CREDIT_NOTE
-
-    number = item.get("invoiceNumber") or ""
-    if not str(number).strip():
-        problems.append(f"{label}: invoiceNumber is empty")
-    elif len(str(number)) > NUMBER_MAX:
-        problems.append(f"{label}: invoiceNumber is longer than Xero's {NUMBER_MAX} characters")
-
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(item.get("invoiceDate") or "")[:10]):
-        problems.append(
-            f"{label}: invoiceDate {item.get('invoiceDate')!r} is not a date (YYYY-MM-DD)"
-        )
-    if not re.fullmatch(r"[A-Z]{3}", str(item.get("currency") or "")):
-        problems.append(f"{label}: currency {item.get('currency')!r} is not a currency code")
-        currency_ok = False
-    else:
-        currency_ok = True
-    if not isinstance(item.get("lines"), list):
-        return [*problems, f"{label}: has no lines"]
-
-    unmapped = unmapped_articles(item, mapping)
-    if unmapped:
-        listed = ", ".join(
-            f"{article} (line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))})"
-            for article, lines in unmapped.items()
-        )
-        problems.append(
-            f"{label}: article number{'s' if len(unmapped) > 1 else ''} not mapped to a Xero "
-            f"account code: {listed}; add {'them' if len(unmapped) > 1 else 'it'} to account_codes "
-            f"in {mapping.path.name}"
-        )
-
-    currency = item.get("currency")
-    if currency_ok and currencies is not None and currency not in currencies:
-        problems.append(
-            f"{label}: currency {currency} is not enabled in Xero; enable it under Settings → Currencies"
-        )
-
-    if kind == CARD_PAYMENT and not mapping.card_payment_account:
-        problems.append(
-            f"{label}: card payment, but {mapping.path.name} has no card_payment_account to pay it into"
-        )
-
-    problems.extend(_contact_problems(item, customer, label))
-    amount_problems = _amount_problems(item, label, credit)
-    problems.extend(amount_problems)
-    if taxes is not None and not amount_problems and not unmapped:
-        problems.extend(plan_money(item, mapping.account_code, taxes, label).problems)
-    return problems
-
-
-def _contact_problems(
-    item: dict[str, Any], customer: dict[str, Any] | None, label: str
-) -> list[str]:
-    """Why the item's contact cannot be resolved, if it cannot."""
-    if is_booker_item(item):
-        booker = item.get("booker")
-        if not booker:
-            return [f"{label}: has neither a customer nor a booker"]
-        who = f"booker {booker_name(booker) or '(no name)'}"
-        problems = []
-        if not email_key(booker.get("email")):
-            problems.append(
-                f"{label}: {who} has no email address; add one in Qondor so the Xero contact can be matched"
-            )
-        name_problem = _name_problem(who, booker_name(booker))
-        if name_problem and email_key(booker.get("email")):
-            problems.append(f"{label}: {name_problem}")
-        return problems
-    customer = customer or item.get("customer") or {}
-    who = f"customer {customer.get('name') or ''} (id {customer.get('id', item.get('customerId'))})"
-    who = " ".join(who.split())
-    problems = []
-    if "id" not in customer:
-        return [f"{label}: {who} was not found in Qondor"]
-    keys = customer_keys(customer)
-    if not keys.tax_keys and not keys.email:
-        problems.append(
-            f"{label}: {who} has neither a VAT/organisation number nor an invoice email; "
-            "add one in Qondor so the Xero contact can be matched"
-        )
-    name_problem = _name_problem(who, _clean(customer.get("name")))
-    if name_problem:
-        problems.append(f"{label}: {name_problem}")
-    return problems
-
-
-def _amount_problems(item: dict[str, Any], label: str, credit: bool) -> list[str]:
-    """Lines with impossible quantities and totals that do not add up."""
-    problems: list[str] = []
-    lines = item.get("lines") or []
-    if not lines:
-        return [f"{label}: has no lines"]
-    sum_excl = sum_vat = Decimal(0)
-    for line in lines:
-        where = f"{label}: line {line.get('lineNo')}"
-        quantity, price = _dec(line.get("quantity")), _dec(line.get("unitPriceExclVat"))
-        amount, vat = _dec(line.get("amountExclVat")), _dec(line.get("vatAmount")) or Decimal(0)
-        if quantity is None or price is None or amount is None:
-            problems.append(f"{where}: quantity, unitPriceExclVat and amountExclVat are required")
-            continue
-        if not credit and quantity <= 0:
-            problems.append(f"{where}: quantity {quantity} must be above zero on an invoice")
-        elif credit and (quantity == 0 or amount > 0):
-            problems.append(
-                f"{where}: a credit note line must have a non-zero quantity and a negative amount "
-                f"(quantity {quantity}, amountExclVat {amount})"
-            )
-        elif (quantity * price).quantize(CENT, ROUND_HALF_UP) != amount.quantize(
-            CENT, ROUND_HALF_UP
-        ):
-            problems.append(
-                f"{where}: quantity {quantity} × unitPriceExclVat {price} is "
-                f"{(quantity * price).quantize(CENT, ROUND_HALF_UP)}, not amountExclVat {amount}"
-            )
-        sum_excl += amount
-        sum_vat += vat
-    total_excl, total_vat = _dec(item.get("totalExclVat")), _dec(item.get("totalVat"))
-    total_incl = _dec(item.get("totalInclVat"))
-    if None in (total_excl, total_vat, total_incl):
-        return [*problems, f"{label}: totalExclVat, totalVat and totalInclVat are required"]
-    if sum_excl.quantize(CENT, ROUND_HALF_UP) != total_excl.quantize(CENT, ROUND_HALF_UP):
-        problems.append(
-            f"{label}: lines add up to {sum_excl} excl. VAT, but totalExclVat is {total_excl}"
-        )
-    if sum_vat.quantize(CENT, ROUND_HALF_UP) != total_vat.quantize(CENT, ROUND_HALF_UP):
-        problems.append(f"{label}: line VAT adds up to {sum_vat}, but totalVat is {total_vat}")
-    if (total_excl + total_vat).quantize(CENT, ROUND_HALF_UP) != total_incl.quantize(
-        CENT, ROUND_HALF_UP
-    ):
-        problems.append(
-            f"{label}: totalExclVat {total_excl} + totalVat {total_vat} is not totalInclVat {total_incl}"
-        )
-    if not credit and total_incl < 0:
-        problems.append(
-            f"{label}: totalInclVat {total_incl} is negative; issue a credit note instead"
-        )
-    return problems
-
-
 # ---------------------------------------------------------------- documents
 
 
@@ -443,12 +247,17 @@ def _amount(value: Any) -> float:
 
 
 def _line_items(
-    item: dict[str, Any], mapping: Mapping, taxes: dict[str, AccountTax] | None
+    item: dict[str, Any],
+    mapping: Mapping,
+    taxes: dict[str, AccountTax] | None,
+    plan: MoneyPlan | None = None,
 ) -> list[dict[str, Any]]:
     """Xero LineItems: description, quantity and Qondor's line amount excl. VAT (Xero derives
-    the unit price), account code, and with `taxes` its tax type and any TaxAmount override."""
+    the unit price), account code, and with `taxes` its tax type and any TaxAmount override.
+    `plan` is the item's money plan when the checks made it already."""
     lines = sorted(item.get("lines") or [], key=lambda x: x.get("lineNo") or 0)
-    plan = plan_money(item, mapping.account_code, taxes or {}, item_label(item))
+    if plan is None:
+        plan = plan_money(item, mapping.account_code, taxes or {}, item_label(item))
     tracking = [{"Name": c, "Option": o} for c, o, _create in item_options(item, mapping)]
     return [
         {
@@ -481,6 +290,7 @@ def invoice_to_xero(
     contact_id: str,
     taxes: dict[str, AccountTax] | None = None,
     themes: dict[str, str] | None = None,
+    plan: MoneyPlan | None = None,
 ) -> dict[str, Any]:
     """The Xero ACCREC invoice for a Qondor invoice (card payments are always AUTHORISED)."""
     card = item_kind(item) == CARD_PAYMENT
@@ -492,7 +302,7 @@ def invoice_to_xero(
         "Reference": render_reference(mapping.reference, item),
         "Url": item.get("url") or None,
         "Status": "AUTHORISED" if card else mapping.invoice_status,
-        "LineItems": _line_items(item, mapping, taxes),
+        "LineItems": _line_items(item, mapping, taxes, plan),
     }
     return {k: v for k, v in invoice.items() if v is not None}
 
@@ -503,6 +313,7 @@ def credit_note_to_xero(
     contact_id: str,
     taxes: dict[str, AccountTax] | None = None,
     themes: dict[str, str] | None = None,
+    plan: MoneyPlan | None = None,
 ) -> dict[str, Any]:
     """The Xero ACCRECCREDIT credit note for a Qondor credit note, with POSITIVE amounts."""
     reference = render_reference(mapping.reference, item) or _clean(
@@ -514,7 +325,7 @@ def credit_note_to_xero(
         **_header(item, mapping, contact_id, themes),
         "Reference": reference,
         "Status": mapping.invoice_status,
-        "LineItems": _line_items(item, mapping, taxes),
+        "LineItems": _line_items(item, mapping, taxes, plan),
     }
     return {k: v for k, v in credit_note.items() if v is not None}
 
@@ -543,10 +354,10 @@ def credit_allocation(
     credit_note: dict[str, Any], invoice: dict[str, Any], date: str
 ) -> dict[str, Any] | None:
     """The allocation of a credit note to the invoice it credits, or None when nothing can be."""
-    remaining = _dec(credit_note.get("RemainingCredit"))
+    remaining = decimal_or_none(credit_note.get("RemainingCredit"))
     if remaining is None:
-        remaining = _dec(credit_note.get("Total"))
-    due = _dec(invoice.get("AmountDue"))
+        remaining = decimal_or_none(credit_note.get("Total"))
+    due = decimal_or_none(invoice.get("AmountDue"))
     if remaining is None or due is None or remaining <= 0 or due <= 0:
         return None
     if invoice.get("Status") != "AUTHORISED" or credit_note.get("Status") != "AUTHORISED":
@@ -560,13 +371,6 @@ def credit_allocation(
     }
 
 
-def failure_message(problems: list[str], limit: int = 1000) -> str:
-    """Join an item's problems into the one message Qondor shows, within Qondor's limit."""
-    text = " | ".join(" ".join(p.split()) for p in problems)
-    text = "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in text)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 # ---------------------------------------------------------------- after the write
 
 
@@ -574,28 +378,4 @@ def paid_day(invoice: dict[str, Any], fallback: str) -> str | None:
     """The day a PAID Xero invoice was settled (FullyPaidOnDate, else `fallback`); None if unpaid."""
     if invoice.get("Status") != "PAID":
         return None
-    return xero_date(invoice.get("FullyPaidOnDate")) or fallback[:10]
-
-
-def xero_date(value: Any) -> str | None:
-    """YYYY-MM-DD from Xero's `/Date(ms+hhmm)/` (a UTC instant) or an ISO string; None otherwise."""
-    if not isinstance(value, str):
-        return None
-    if found := re.match(r"/Date\((-?\d+)", value):
-        return datetime.fromtimestamp(int(found[1]) / 1000, UTC).date().isoformat()
-    return value[:10] if re.match(r"\d{4}-\d{2}-\d{2}", value) else None
-
-
-def credited_invoice_problem(item: dict[str, Any], failed_reason: str | None = None) -> str:
-    """Why a credit note cannot go to Xero: the invoice it cancels is not there (or failed)."""
-    number = str(item.get("creditedInvoiceNumber") or "").strip()
-    label = item_label(item)
-    if failed_reason is not None:
-        return (
-            f"{label}: the invoice it cancels, {number}, failed in this run ({failed_reason}); "
-            "fix and sync that invoice first, then issue the credit note again"
-        )
-    return (
-        f"{label}: the invoice it cancels, {number}, is not in Xero; sync that invoice (or enter "
-        "it in Xero) first, then issue the credit note again"
-    )
+    return xero_day(invoice.get("FullyPaidOnDate")) or fallback[:10]

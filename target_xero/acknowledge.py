@@ -6,10 +6,10 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from qondor_xero.qondor import QondorClient, QondorError
+from qondor_xero.sync.memory import Outcome
+from qondor_xero.sync.run import SYSTEMIC, SyncRun
 from qondor_xero.transform import item_label
 from target_xero.report import Report
 
@@ -17,22 +17,6 @@ logger = logging.getLogger("target-xero")
 
 QUEUE_SIZE = 2000  # outcomes waiting for Qondor; a full queue makes the writer wait
 ITEM_FIELDS = ("id", "invoiceNumber", "invoiceKind", "invoiceType")  # for the call and item_label
-
-
-@dataclass
-class Outcome:
-    """How one Qondor item ended: processed with a Xero id, or failed with a message.
-
-    `paid_on` (YYYY-MM-DD) is set when the Xero invoice is already PAID: the item is then marked
-    Paid right after Processed, since tap-xero will not see that invoice change again.
-    `paid_only`: the item was acknowledged earlier in the run; only SetAsPaid is sent.
-    """
-
-    item: dict[str, Any]
-    xero_id: str | None = None
-    error: str | None = None
-    paid_on: str | None = None
-    paid_only: bool = False
 
 
 class Acknowledger:
@@ -150,3 +134,10 @@ class RecordingAcknowledger:
     def close(self) -> BaseException | None:
         """Nothing was sent: no fault."""
         return None
+
+
+def acknowledger_for(run: SyncRun) -> Acknowledger | RecordingAcknowledger:
+    """The run's acknowledger: Qondor's, or the dry run's recorder."""
+    if run.dry_run:
+        return RecordingAcknowledger(run.report)  # type: ignore[arg-type]
+    return Acknowledger(run.qondor, run.report, SYSTEMIC, run.tick)  # type: ignore[arg-type]

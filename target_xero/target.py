@@ -7,18 +7,24 @@ from typing import Any
 from singer_sdk import typing as th
 from singer_sdk.sinks import BatchSink, Sink
 from singer_sdk.target_base import Target
+from typing_extensions import override
 
-from qondor_xero.mapping import MappingError
-from target_xero.run import RunStopped, SyncRun
+from qondor_xero.stop import Stopped
+from qondor_xero.sync.run import SyncRun
+from qondor_xero.xero.settings import XERO_REQUIRED, XERO_SETTINGS
+from target_xero.acknowledge import acknowledger_for
+from target_xero.report import Report
 from target_xero.sinks import CreditNotesSink, CustomersSink, InvoicesSink
 
 
 class IgnoredSink(BatchSink):
     """tap-qondor's rows for warehouses (invoice_lines, invoice_fields): the invoice carries them."""
 
+    @override
     def process_record(self, record: dict, context: dict) -> None:
         """Nothing: the lines and fields reach Xero inside their invoice."""
 
+    @override
     def process_batch(self, context: dict) -> None:
         """Nothing to write."""
 
@@ -32,6 +38,40 @@ SINKS: dict[str, type[Sink]] = {
 }
 
 
+_OWN_SETTINGS = th.PropertiesList(
+    th.Property(
+        "mapping_file",
+        th.StringType,
+        required=True,
+        description="The customer's YAML mapping file (see mappings/README.md).",
+    ),
+    th.Property(
+        "qondor_api_url",
+        th.StringType,
+        default="https://qondor.azure-api.net/Prod",
+        description="Qondor API base URL, for acknowledging each item.",
+    ),
+    th.Property(
+        "qondor_api_key",
+        th.StringType,
+        secret=True,
+        description="Qondor API subscription key, for acknowledging each item.",
+    ),
+    th.Property(
+        "acknowledge",
+        th.BooleanType,
+        default=True,
+        description="Mark each item Processed or Failed in Qondor; off for composed pipelines.",
+    ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        description="Plan only: print what would be created, updated, paid, allocated or failed, and what Qondor would be told; write nothing.",
+    ),
+).to_dict()
+
+
 class TargetXero(Target):
     """Upserts Qondor's customers, invoices and credit notes into Xero and acknowledges each in Qondor."""
 
@@ -40,90 +80,25 @@ class TargetXero(Target):
     # One paced Xero client and ordered streams: drain one sink at a time.
     max_parallelism = 1
 
-    config_jsonschema = th.PropertiesList(
-        th.Property(
-            "api_url",
-            th.StringType,
-            default="https://api.xero.com/api.xro/2.0",
-            description="Xero Accounting API base URL.",
-        ),
-        th.Property(
-            "identity_url",
-            th.StringType,
-            default="https://identity.xero.com",
-            description="Xero identity server; tokens come from {identity_url}/connect/token.",
-        ),
-        th.Property("client_id", th.StringType, required=True, description="Xero app client ID."),
-        th.Property(
-            "client_secret",
-            th.StringType,
-            required=True,
-            secret=True,
-            description="Xero app client secret.",
-        ),
-        th.Property(
-            "tenant_id",
-            th.StringType,
-            description="Xero organisation (tenant) ID; empty = the single connected one.",
-        ),
-        th.Property(
-            "refresh_token",
-            th.StringType,
-            secret=True,
-            description="First refresh token of a standard app; empty = client credentials.",
-        ),
-        th.Property(
-            "token_store",
-            th.StringType,
-            description="File or database URL (postgresql+psycopg://, sqlite:///) keeping a standard app's rotating tokens",
-        ),
-        th.Property(
-            "scopes",
-            th.StringType,
-            description="Scopes to ask Xero for (space-separated): at each custom-connection token and at `qondor-xero connect`; empty = the granular ones needed",
-        ),
-        th.Property(
-            "mapping_file",
-            th.StringType,
-            required=True,
-            description="The customer's YAML mapping file (see mappings/README.md).",
-        ),
-        th.Property(
-            "qondor_api_url",
-            th.StringType,
-            default="https://qondor.azure-api.net/Prod",
-            description="Qondor API base URL, for acknowledging each item.",
-        ),
-        th.Property(
-            "qondor_api_key",
-            th.StringType,
-            secret=True,
-            description="Qondor API subscription key, for acknowledging each item.",
-        ),
-        th.Property(
-            "acknowledge",
-            th.BooleanType,
-            default=True,
-            description="Mark each item Processed or Failed in Qondor; off for composed pipelines.",
-        ),
-        th.Property(
-            "dry_run",
-            th.BooleanType,
-            default=False,
-            description="Plan only: print what would be created, updated or failed; write nothing.",
-        ),
-    ).to_dict()
+    config_jsonschema = {
+        "type": "object",
+        "properties": {**XERO_SETTINGS, **_OWN_SETTINGS["properties"]},
+        "required": [*XERO_REQUIRED, *_OWN_SETTINGS["required"]],
+        "$schema": _OWN_SETTINGS["$schema"],
+    }
 
+    @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         """customers, invoices and credit_notes each have their sink; line and field rows are
         ignored; other streams are refused."""
         try:
             return SINKS[stream_name]
         except KeyError:
-            raise RunStopped(
+            raise Stopped(
                 f"target-xero: unknown stream {stream_name!r}; expected one of {', '.join(SINKS)}"
             ) from None
 
+    @override
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._run: SyncRun | None = None
@@ -133,12 +108,12 @@ class TargetXero(Target):
     def run(self) -> SyncRun:
         """The run shared by the sinks (mapping loaded, clients created on first use)."""
         if self._run is None:
-            try:
-                self._run = SyncRun(dict(self.config))
-            except MappingError as exc:
-                raise RunStopped(f"target-xero: {exc}") from None
+            config = dict(self.config)
+            report = Report(dry_run=bool(config.get("dry_run", False)))
+            self._run = SyncRun(config, report, acknowledger_for)
         return self._run
 
+    @override
     def _process_activate_version_message(self, message_dict: dict) -> None:
         """Ignore ACTIVATE_VERSION (tap-qondor's, for warehouses): each item is acknowledged alone."""
 
@@ -148,6 +123,7 @@ class TargetXero(Target):
         if sink is not None and sink.current_size:
             self.drain_one(sink)
 
+    @override
     def process_endofpipe(self) -> None:
         """Drain every sink, then print the run's summary."""
         run = self.run  # a bad mapping stops the run even when the input was empty

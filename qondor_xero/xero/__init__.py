@@ -2,7 +2,7 @@
 
 from . import where
 from .client import RetryPolicy, XeroClient
-from .dates import format_if_modified_since, parse_xero_date
+from .dates import document_day, format_if_modified_since, parse_xero_date, xero_day
 from .errors import (
     XeroAuthError,
     XeroDailyLimitReached,
@@ -31,7 +31,9 @@ __all__ = [
     "XeroServerError",
     "XeroTenantError",
     "XeroValidationError",
+    "document_day",
     "format_if_modified_since",
     "parse_xero_date",
     "where",
+    "xero_day",
 ]

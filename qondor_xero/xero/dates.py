@@ -1,4 +1,5 @@
-"""Xero's date forms: `/Date(ms±hhmm)/` and ISO strings in, `If-Modified-Since` and plain dates out."""
+"""Xero's date forms, the one place they are read: `/Date(ms±hhmm)/` and ISO strings in,
+`If-Modified-Since`, `/Date()/` and days (YYYY-MM-DD) out."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 _MS_JSON = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS_PREFIX = re.compile(r"/Date\((-?\d+)")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_xero_date(value: str | datetime | date | None) -> datetime | None:
@@ -57,3 +60,22 @@ def to_xero_timestamp(value: datetime) -> str:
     assert moment is not None
     ms = (moment - _EPOCH) // timedelta(milliseconds=1)
     return f"/Date({ms}+0000)/"
+
+
+def xero_day(value: object) -> str | None:
+    """YYYY-MM-DD of any date Xero or a record carries: `/Date(ms±hhmm)/` (a UTC instant: its
+    UTC day), an ISO string, a date or a datetime; None for anything else."""
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value).date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        return None
+    if found := _MS_PREFIX.match(value):
+        return (_EPOCH + timedelta(milliseconds=int(found[1]))).date().isoformat()
+    return value[:10] if _DAY.match(value) else None
+
+
+def document_day(obj: dict, name: str = "Date") -> str | None:
+    """A Xero object's date as YYYY-MM-DD: its `{name}String` form, else `{name}`."""
+    return xero_day(obj.get(f"{name}String")) or xero_day(obj.get(name))

@@ -14,7 +14,7 @@ import copy
 import pytest
 from reliability_books import check_books, queued_ids, sync
 
-from qondor_xero.transform import xero_date
+from qondor_xero.xero.dates import xero_day
 
 LONG_NAME = "Nordisk Konferanse- og Eventbyrå " * 9 + "AS"  # 299 characters
 
@@ -185,7 +185,7 @@ def test_invoice_paid_by_a_person_is_left_alone_and_ends_paid_in_qondor(bad_run)
     paid = books.invoice("100240")
     assert paid == {**bad_run["untouched"]["100240"], **{k: paid[k] for k in ("UpdatedDateUTC",)}}
     assert books.processed[5040] == paid["InvoiceID"] and 5040 in books.paid
-    assert books.items[5040]["paidDate"] == xero_date(paid["FullyPaidOnDate"])
+    assert books.items[5040]["paidDate"] == xero_day(paid["FullyPaidOnDate"])
 
 
 @pytest.mark.parametrize("item_id", sorted(CREDIT_NOTES_FAILED), ids=["not_in_xero", "failed"])

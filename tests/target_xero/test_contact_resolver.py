@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from qondor_xero.transform import customer_keys, customer_to_contact
-from qondor_xero.writers import XeroWriter
-from qondor_xero.xero import XeroClient
-from target_xero.contacts import (
+from qondor_xero.contacts.resolver import (
     ContactResolver,
     WantedContact,
     chunk_conditions,
     lookup_conditions,
 )
+from qondor_xero.transform import customer_keys, customer_to_contact
+from qondor_xero.writers import XeroWriter
+from qondor_xero.xero import XeroClient
 from target_xero.report import Report
 
 

@@ -15,7 +15,7 @@ from target_xero_pipeline import (
     target_config,
 )
 
-from qondor_xero.transform import xero_date
+from qondor_xero.xero.dates import xero_day
 
 # Demo ids (sandbox/scenarios/demo.py): Xero contact n has ContactID contact(n).
 
@@ -262,7 +262,7 @@ def test_paid_invoice_in_xero_is_left_alone_and_ends_paid_in_qondor(demo):
     assert invoice == by(demo["before_xero"]["invoices"], "InvoiceNumber")["100240"]
     assert invoice["Status"] == "PAID"
     # Paid in Qondor by this invoice sync alone, on the day Xero says it was paid.
-    assert (item["statusText"], item["paidDate"]) == ("Paid", xero_date(invoice["FullyPaidOnDate"]))
+    assert (item["statusText"], item["paidDate"]) == ("Paid", xero_day(invoice["FullyPaidOnDate"]))
     # 100239 had an older copy in Xero: updated in place (same InvoiceID, three lines now).
     assert demo["invoices"]["100239"]["InvoiceID"] == "e0000000-0000-4000-8000-000000005039"
     assert len(demo["invoices"]["100239"]["LineItems"]) == 3

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 
+from qondor_xero.checks import check_item, failure_message
 from qondor_xero.contacts import (
     ContactIndex,
     booker_contact_number,
@@ -16,13 +17,11 @@ from qondor_xero.transform import (
     booker_keys,
     booker_to_contact,
     card_payment,
-    check_item,
     contact_update,
     credit_allocation,
     credit_note_to_xero,
     customer_keys,
     customer_to_contact,
-    failure_message,
     invoice_to_xero,
     render_reference,
 )

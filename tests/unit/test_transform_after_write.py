@@ -1,6 +1,8 @@
 """After the write: the day a PAID invoice was paid, and why a credit note cannot be sent."""
 
-from qondor_xero.transform import credited_invoice_problem, paid_day, xero_date
+from qondor_xero.checks import credited_invoice_problem
+from qondor_xero.transform import paid_day
+from qondor_xero.xero.dates import xero_day
 
 NOTE = {"id": 5036, "invoiceNumber": "100236", "invoiceKind": "credit_note"}
 
@@ -21,9 +23,9 @@ def test_an_invoice_not_paid_has_no_paid_day():
 
 
 def test_xero_date_reads_both_forms_and_refuses_the_rest():
-    assert xero_date("/Date(1795132800000)/") == "2026-11-20"
-    assert xero_date("2026-11-20") == "2026-11-20"
-    assert xero_date("20 Nov") is None and xero_date(None) is None
+    assert xero_day("/Date(1795132800000)/") == "2026-11-20"
+    assert xero_day("2026-11-20") == "2026-11-20"
+    assert xero_day("20 Nov") is None and xero_day(None) is None
 
 
 def test_credit_note_for_an_invoice_not_in_xero_names_both_numbers():

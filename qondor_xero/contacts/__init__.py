@@ -1,4 +1,6 @@
-"""Pure contact helpers: tax-number and email keys, stable Qondor keys, matching, name clashes."""
+"""Contact matching, in one place: pure keys (tax number, email, stable Qondor keys), the index
+that matches them and settles name clashes (here), and the resolver that reads and writes
+Xero's contacts for a run (`resolver.py`)."""
 
 from __future__ import annotations
 

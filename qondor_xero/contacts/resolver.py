@@ -1,4 +1,5 @@
-"""Resolve Qondor customers and bookers to Xero contacts: match in bulk, then create or update in batches."""
+"""Resolve Qondor customers and bookers to Xero contacts: what each needs (`wanted_contact`),
+matched in bulk, then created or updated in batches through the run's writer."""
 
 from __future__ import annotations
 
@@ -6,14 +7,27 @@ import logging
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from qondor_xero.contacts import ContactIndex, ContactKeys, disambiguate_name
-from qondor_xero.transform import contact_update
+from qondor_xero.transform import (
+    booker_keys,
+    booker_to_contact,
+    contact_update,
+    customer_keys,
+    customer_to_contact,
+    is_booker_item,
+)
 from qondor_xero.writers import XeroWriter
 from qondor_xero.xero import WriteResult, XeroClient, XeroHighVolume, XeroValidationError
 from qondor_xero.xero import where as w
-from target_xero.report import Report
+
+
+class Counts(Protocol):
+    """Where a run counts what became of its objects (target_xero.report.Report)."""
+
+    def add(self, group: str, outcome: str, n: int = 1) -> None: ...
+
 
 PAGE_SIZE = 1000
 WRITE_SLICE = 1000  # contacts per save_contacts call (a multiple of Xero's 50 per request)
@@ -31,6 +45,48 @@ class WantedContact:
     payload: dict[str, Any]
     qualifier: str  # appended to the name when another active contact holds it
     rules: tuple[str, ...]  # matching order (bookers: email only)
+
+
+def wanted_contact(
+    item: dict[str, Any],
+    customer: dict[str, Any] | None,
+    currencies: set[str],
+    contact_match: tuple[str, ...],
+) -> WantedContact | None:
+    """The contact an item needs (its booker's, else its customer's), or None when it has
+    nothing to match by."""
+    if is_booker_item(item):
+        booker = item.get("booker") or {}
+        keys = booker_keys(booker)
+        if keys is None:
+            return None
+        currency = item.get("currency") if item.get("currency") in currencies else None
+        payload = booker_to_contact(booker, currency)
+        return WantedContact(keys, payload, keys.email or keys.contact_number, ("email",))
+    if not customer or "id" not in customer:
+        return None
+    return wanted_customer(customer, currencies, contact_match)
+
+
+def wanted_customer(
+    customer: dict[str, Any], currencies: set[str], contact_match: tuple[str, ...]
+) -> WantedContact | None:
+    """The contact a customer needs, matched in the mapping's `contact_match` order."""
+    keys = customer_keys(customer)
+    if not keys.tax_keys and not keys.email:
+        return None
+    payload = customer_to_contact(customer)
+    if payload.get("DefaultCurrency") not in currencies:
+        payload.pop("DefaultCurrency", None)  # Xero refuses a contact in a disabled currency
+    if not payload.get("Name"):
+        return None
+    qualifier = (
+        (customer.get("organisationNumber") or "").strip()
+        or (customer.get("vatNumber") or "").strip()
+        or keys.email
+        or keys.contact_number
+    )
+    return WantedContact(keys, payload, qualifier, contact_match)
 
 
 def lookup_conditions(wanted: WantedContact) -> list[str]:
@@ -69,7 +125,7 @@ class ContactResolver:
         self,
         xero: XeroClient,
         writer: XeroWriter,
-        report: Report,
+        report: Counts,
         on_call: Callable[[], None] | None = None,
     ) -> None:
         self.xero = xero
