@@ -9,9 +9,8 @@ from collections.abc import Callable
 
 from qondor_xero.qondor import QondorClient, QondorError
 from qondor_xero.sync.memory import Outcome
-from qondor_xero.sync.run import SYSTEMIC, SyncRun
+from qondor_xero.sync.run import SYSTEMIC, Acknowledging, RecordingAcknowledger, RunReport, SyncRun
 from qondor_xero.transform import item_label
-from target_xero.report import Report
 
 logger = logging.getLogger("target-xero")
 
@@ -29,7 +28,7 @@ class Acknowledger:
     def __init__(
         self,
         qondor: QondorClient,
-        report: Report,
+        report: RunReport,
         systemic: tuple[type[BaseException], ...],
         on_progress: Callable[[], None],
     ) -> None:
@@ -110,34 +109,8 @@ class Acknowledger:
             logger.warning("Qondor refused to mark %s Paid: %s", item_label(outcome.item), exc)
 
 
-class RecordingAcknowledger:
-    """The dry run's acknowledger: counts and logs what Qondor would be told, sends nothing."""
-
-    def __init__(self, report: Report) -> None:
-        self.report = report
-
-    def submit(self, outcome: Outcome) -> None:
-        """Record one outcome as the real acknowledger would send it."""
-        label = item_label(outcome.item)
-        if not outcome.paid_only:
-            if outcome.error is not None:
-                logger.info("plan: mark %s Failed in Qondor: %s", label, outcome.error)
-                self.report.add("qondor", "failed")
-            else:
-                logger.info("plan: mark %s Processed in Qondor (%s)", label, outcome.xero_id)
-                self.report.add("qondor", "processed")
-            self.report.items_done += 1
-        if outcome.paid_on and (outcome.paid_only or outcome.error is None):
-            logger.info("plan: mark %s Paid in Qondor on %s", label, outcome.paid_on)
-            self.report.add("qondor", "paid")
-
-    def close(self) -> BaseException | None:
-        """Nothing was sent: no fault."""
-        return None
-
-
-def acknowledger_for(run: SyncRun) -> Acknowledger | RecordingAcknowledger:
+def acknowledger_for(run: SyncRun) -> Acknowledging:
     """The run's acknowledger: Qondor's, or the dry run's recorder."""
     if run.dry_run:
-        return RecordingAcknowledger(run.report)  # type: ignore[arg-type]
-    return Acknowledger(run.qondor, run.report, SYSTEMIC, run.tick)  # type: ignore[arg-type]
+        return RecordingAcknowledger(run.report)
+    return Acknowledger(run.qondor, run.report, SYSTEMIC, run.tick)

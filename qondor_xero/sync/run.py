@@ -50,7 +50,7 @@ SYSTEMIC = (
 )
 
 
-class Report(Protocol):
+class RunReport(Protocol):
     """The run's counters and summary (target_xero.report.Report)."""
 
     dry_run: bool
@@ -72,13 +72,39 @@ class Acknowledging(Protocol):
     def close(self) -> BaseException | None: ...
 
 
+class RecordingAcknowledger:
+    """The dry run's acknowledger: counts and logs what Qondor would be told, sends nothing."""
+
+    def __init__(self, report: RunReport) -> None:
+        self.report = report
+
+    def submit(self, outcome: Outcome) -> None:
+        """Record one outcome as the real acknowledger would send it."""
+        label = item_label(outcome.item)
+        if not outcome.paid_only:
+            if outcome.error is not None:
+                logger.info("plan: mark %s Failed in Qondor: %s", label, outcome.error)
+                self.report.add("qondor", "failed")
+            else:
+                logger.info("plan: mark %s Processed in Qondor (%s)", label, outcome.xero_id)
+                self.report.add("qondor", "processed")
+            self.report.items_done += 1
+        if outcome.paid_on and (outcome.paid_only or outcome.error is None):
+            logger.info("plan: mark %s Paid in Qondor on %s", label, outcome.paid_on)
+            self.report.add("qondor", "paid")
+
+    def close(self) -> BaseException | None:
+        """Nothing was sent: no fault."""
+        return None
+
+
 class SyncRun:
     """Shared by every batch of one run: clients, writer, mapping, contacts, memory, counters."""
 
     def __init__(
         self,
         config: dict[str, Any],
-        report: Report,
+        report: RunReport,
         acknowledger: Callable[[SyncRun], Acknowledging],
     ) -> None:
         self.config = config
