@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from qondor_xero.http import redact
 from qondor_xero.xero import scopes as sc
-from qondor_xero.xero.auth import redact
 from qondor_xero.xero.token_store import open_token_store
 from qondor_xero.xero.urls import check_url
 

@@ -1,8 +1,12 @@
-"""One `requests.Session` per API client, with the environment read once, and a leaner send."""
+"""What both API clients share of HTTP: one Session each (environment read once), a leaner send,
+the loopback rule for plain http, Retry-After, JSON bodies and redaction."""
 
 from __future__ import annotations
 
+import email.utils
+import ipaddress
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -61,3 +65,51 @@ def send(
         cert=session.cert,
         allow_redirects=True,
     )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine (localhost, 127.0.0.0/8, ::1): the only
+    hosts plain http is allowed to."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """`Retry-After` in seconds (a delay or an HTTP date), or None when absent or unreadable."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def json_or_none(response: requests.Response) -> Any:
+    """The body as JSON; None when it is empty or not JSON."""
+    if not response.content or not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def redact(text: str, hidden: list[str]) -> str:
+    """Replace every secret in `hidden` found in `text` with `***` (values under 4 characters
+    are too short to be secrets and would mangle the text)."""
+    for value in hidden:
+        if value and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text

@@ -13,6 +13,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from qondor_xero.stop import one_line
+
 SCHEMA_PATH = Path(__file__).with_name("mapping.schema.json")
 
 # Invoice fields a `reference` template may name, besides `customerInvoiceFields[<heading>]`.
@@ -110,7 +112,7 @@ def load_mapping(path: str | Path) -> Mapping:
     except FileNotFoundError:
         raise MappingError(f"{shown}: mapping file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{shown}: cannot read mapping file ({_one_line(exc)})") from None
+        raise MappingError(f"{shown}: cannot read mapping file ({one_line(exc)})") from None
     return parse_mapping(text, shown)
 
 
@@ -123,7 +125,7 @@ def parse_mapping(text: str, path: str | Path = "<mapping>") -> Mapping:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"{shown}:{mark.line + 1}" if mark else shown
-        problem = getattr(exc, "problem", None) or _one_line(exc)
+        problem = getattr(exc, "problem", None) or one_line(exc)
         raise MappingError(f"{where}: malformed YAML: {problem}") from None
     if root is None or data is None:
         raise MappingError(f"{shown}: mapping file is empty; account_codes is required")
@@ -300,8 +302,3 @@ def _line_of(root: yaml.Node, path: list[Any], key: bool = False) -> str:
 def _same(node: yaml.Node, step: Any) -> bool:
     """Whether a mapping key node is the key `step`."""
     return isinstance(node, yaml.ScalarNode) and node.value == str(step)
-
-
-def _one_line(exc: BaseException) -> str:
-    """An exception's text on one line."""
-    return " ".join(str(exc).split())

@@ -13,8 +13,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from qondor_xero.http import redact
 from qondor_xero.mapping import Mapping, MappingError, load_mapping
 from qondor_xero.money import account_taxes, percent, qondor_rate, rate_agrees
+from qondor_xero.stop import one_line
 from qondor_xero.tracking import (
     branding_theme_id,
     categories_by_name,
@@ -79,7 +81,7 @@ def settings_from_file(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SettingsError(f"{path}: cannot read settings ({_one_line(exc)})") from None
+        raise SettingsError(f"{path}: cannot read settings ({one_line(exc)})") from None
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: settings must be a JSON object")
     return data
@@ -414,7 +416,7 @@ def validate_setup(settings: dict[str, Any], mapping_file: str | None = None) ->
         checks.append(Check("article numbers", None, "needs a working Qondor connection"))
     if mapping is not None and (mapping.tracking or mapping.branding_themes):
         checks += _xero_settings_checks(settings, mapping, accounts is not None, queue or [])
-    return [replace(c, detail=_redact(c.detail, secrets)) for c in checks]
+    return [replace(c, detail=redact(c.detail, secrets)) for c in checks]
 
 
 def _xero_settings_checks(
@@ -444,30 +446,20 @@ def _xero_settings_checks(
         try:
             checks.append(check(mapping, getattr(client, read)(), queue))
         except XeroError as exc:
-            detail = f"{_one_line(exc)} — the connection needs the accounting.settings scope"
+            detail = f"{one_line(exc)} — the connection needs the accounting.settings scope"
             checks.append(Check(name, False, detail))
     return checks
 
 
 def _xero_client(settings: dict[str, Any], creates_options: bool = False) -> Any:
     """The Xero client validate's checks read through, from target-xero's settings, asking for
-    the scopes target-xero asks for."""
-    from qondor_xero.xero import XeroClient
+    the scopes target-xero asks for; a refresh token is spent only with a store to keep its
+    successor."""
+    from qondor_xero.xero.settings import xero_client
 
     standard_app = bool(settings.get("token_store") and settings.get("refresh_token"))
-
-    return XeroClient(
-        settings.get("api_url") or "https://api.xero.com/api.xro/2.0",
-        settings.get("identity_url") or "https://identity.xero.com",
-        settings["client_id"],
-        settings["client_secret"],
-        tenant_id=settings.get("tenant_id") or None,
-        token_store=settings.get("token_store") or None,
-        # Spending a refresh token without a store to keep its successor would lose it.
-        refresh_token=(settings.get("token_store") and settings.get("refresh_token")) or None,
-        scopes=settings.get("scopes") or None,
-        wanted_scopes=scopes.request_for(creates_options, standard_app),
-    )
+    wanted = scopes.request_for(creates_options, standard_app)
+    return xero_client(settings, wanted_scopes=wanted, keep_tokens=True)
 
 
 def _read_xero(
@@ -499,10 +491,10 @@ def _read_xero(
         tax_rates = client.get_tax_rates()
         tenant = client.tenant_id
     except XeroScopeError as exc:
-        checks.append(Check("xero connection", False, _redact(_one_line(exc), secrets)))
+        checks.append(Check("xero connection", False, redact(one_line(exc), secrets)))
         return None, None, None
     except (XeroError, ValueError, OSError) as exc:
-        detail = _redact(_one_line(exc), secrets)
+        detail = redact(one_line(exc), secrets)
         checks.append(
             Check("xero connection", False, f"{detail} — check client_id, client_secret, tenant_id")
         )
@@ -541,7 +533,7 @@ def _read_queue(
         )
         queue = client.get_unprocessed_invoices()
     except (QondorError, ValueError, OSError) as exc:
-        detail = _redact(_one_line(exc), secrets)
+        detail = redact(one_line(exc), secrets)
         checks.append(
             Check("qondor connection", False, f"{detail} — check qondor_api_url, qondor_api_key")
         )
@@ -552,7 +544,7 @@ def _read_queue(
         try:
             names = {o["id"]: o.get("name") for o in client.get_offices()}
         except (QondorError, ValueError, OSError) as exc:
-            detail = _redact(_one_line(exc), secrets)
+            detail = redact(one_line(exc), secrets)
             checks.append(Check("qondor connection", False, f"offices: {detail}"))
             return None
         for item in queue:
@@ -574,19 +566,6 @@ def _some(values: list[str], limit: int = 5) -> str:
     """Up to `limit` values, then how many more."""
     shown = ", ".join(values[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
-
-
-def _redact(text: str, secrets: list[str]) -> str:
-    """Replace every secret in `text` by `***`."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def _one_line(exc: BaseException) -> str:
-    """An exception's text on one line."""
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _last_line(text: str) -> str:

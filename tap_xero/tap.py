@@ -14,18 +14,36 @@ from singer_sdk.exceptions import ConfigValidationError
 from qondor_xero.mapping import MappingError, load_mapping
 from qondor_xero.xero import XeroClient
 from qondor_xero.xero.errors import XeroError
+from qondor_xero.xero.settings import XERO_REQUIRED, XERO_SETTINGS, xero_client
 
 from .bookmarks import DEFAULT_LOOKBACK_DAYS
 from .read import DocumentRead
 from .records import XeroRecordError, xero_datetime
 from .streams import STREAM_TYPES
 
-XERO_API_URL = "https://api.xero.com/api.xro/2.0"
-XERO_IDENTITY_URL = "https://identity.xero.com"
-
 
 class SettingError(ValueError):
     """A tap-xero setting that cannot be used; the message names the setting."""
+
+
+_OWN_SETTINGS = th.PropertiesList(
+    th.Property(
+        "mapping_file",
+        th.StringType,
+        description="The customer's mapping file; payment_lookback_days sets the lookback",
+    ),
+    th.Property(
+        "start_date",
+        th.StringType,
+        description="Read invoices updated since this date instead of the lookback (ISO 8601)",
+    ),
+    th.Property(
+        "created_by_my_app",
+        th.BooleanType,
+        default=False,
+        description="Only read invoices created by this Xero app",
+    ),
+).to_dict()
 
 
 class TapXero(Tap):
@@ -34,60 +52,12 @@ class TapXero(Tap):
     name = "tap-xero"
     package_name = "qondor-xero"  # the distribution: --about and --version know its version
 
-    config_jsonschema = th.PropertiesList(
-        th.Property("api_url", th.StringType, default=XERO_API_URL, description="Xero API base"),
-        th.Property(
-            "identity_url",
-            th.StringType,
-            default=XERO_IDENTITY_URL,
-            description="Xero identity server; tokens come from {identity_url}/connect/token",
-        ),
-        th.Property("client_id", th.StringType, required=True, description="Xero app client id"),
-        th.Property(
-            "client_secret",
-            th.StringType,
-            required=True,
-            secret=True,
-            description="Xero app client secret",
-        ),
-        th.Property(
-            "tenant_id",
-            th.StringType,
-            description="Xero organisation id; empty = the single connected tenant",
-        ),
-        th.Property(
-            "refresh_token",
-            th.StringType,
-            secret=True,
-            description="First refresh token of a standard Xero app; empty = client credentials",
-        ),
-        th.Property(
-            "token_store",
-            th.StringType,
-            description="File or database URL (postgresql+psycopg://, sqlite:///) keeping a standard app's rotating tokens",
-        ),
-        th.Property(
-            "scopes",
-            th.StringType,
-            description="Scopes to ask Xero for (space-separated): at each custom-connection token and at `qondor-xero connect`; empty = the granular ones needed",
-        ),
-        th.Property(
-            "mapping_file",
-            th.StringType,
-            description="The customer's mapping file; payment_lookback_days sets the lookback",
-        ),
-        th.Property(
-            "start_date",
-            th.StringType,
-            description="Read invoices updated since this date instead of the lookback (ISO 8601)",
-        ),
-        th.Property(
-            "created_by_my_app",
-            th.BooleanType,
-            default=False,
-            description="Only read invoices created by this Xero app",
-        ),
-    ).to_dict()
+    config_jsonschema = {
+        "type": "object",
+        "properties": {**XERO_SETTINGS, **_OWN_SETTINGS["properties"]},
+        "required": list(XERO_REQUIRED),
+        "$schema": _OWN_SETTINGS["$schema"],
+    }
 
     def discover_streams(self) -> list[Stream]:
         """invoices, invoice_lines, invoice_changes; credit_notes and credit_note_lines (selected
@@ -106,18 +76,8 @@ class TapXero(Tap):
     @cached_property
     def xero(self) -> XeroClient:
         """One Xero client for the whole run (its token and pacing are shared)."""
-        config = self.config
         try:
-            return XeroClient(
-                config.get("api_url") or XERO_API_URL,
-                config.get("identity_url") or XERO_IDENTITY_URL,
-                config["client_id"],
-                config["client_secret"],
-                tenant_id=config.get("tenant_id") or None,
-                token_store=config.get("token_store") or None,
-                refresh_token=config.get("refresh_token") or None,
-                scopes=config.get("scopes") or None,
-            )
+            return xero_client(self.config)
         except ValueError as bad:  # a URL setting the client refuses (e.g. plain http)
             raise SettingError(f"setting {bad}") from None
 

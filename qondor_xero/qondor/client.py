@@ -6,8 +6,6 @@ Knows nothing of Singer. Paths, enums and limits come from `contract`.
 from __future__ import annotations
 
 import collections
-import email.utils
-import ipaddress
 import logging
 import math
 import tempfile
@@ -24,7 +22,7 @@ from urllib.parse import quote, urlsplit
 import ijson
 import requests
 
-from qondor_xero.http import send, session_for
+from qondor_xero.http import is_loopback, json_or_none, redact, retry_after, send, session_for
 
 from . import contract
 from .errors import (
@@ -111,20 +109,11 @@ def check_api_url(api_url: str) -> str:
     parts = urlsplit(api_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"Qondor api_url {api_url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ValueError(
             f"Qondor api_url {api_url!r} uses plain http; only https is allowed for non-local hosts"
         )
     return api_url.strip().rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class QondorClient:
@@ -355,7 +344,7 @@ class QondorClient:
             if status < 400:
                 return body if spool else _json_or_none(response)
             if status in RETRY_STATUSES:
-                wait = _retry_after(response)
+                wait = retry_after(response)
                 if status == 429 and wait is not None and wait > self.max_retry_after:
                     raise self._daily_limit(what, call, wait, response)
                 if not last and (wait is None or wait <= self.max_retry_after):
@@ -380,13 +369,13 @@ class QondorClient:
             return QondorAuthError(f"{text} (check the Qondor api_key)", status=status, call=call)
         if status == 403:
             if "quota" in detail.lower():
-                return self._daily_limit(what, call, _retry_after(response), response)
+                return self._daily_limit(what, call, retry_after(response), response)
             return QondorAuthError(text, status=status, call=call)
         if status == 404:
             return QondorNotFound(text, status=status, call=call)
         if status == 429:
             if "quota" in detail.lower():
-                return self._daily_limit(what, call, _retry_after(response), response)
+                return self._daily_limit(what, call, retry_after(response), response)
             return QondorRateLimited(
                 f"{text} (still rate limited after {attempts} attempts)", status=status, call=call
             )
@@ -433,7 +422,7 @@ class QondorClient:
         )
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, "***") if self._api_key else text
+        return redact(text, [self._api_key])
 
 
 def trim_error_message(message: str) -> str:
@@ -476,24 +465,6 @@ def _problem_errors(response: requests.Response) -> dict[str, list[str]]:
     return errors if isinstance(errors, dict) else {}
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    """`Retry-After` in seconds (delta or HTTP date), or None."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def _spooled(response: requests.Response) -> IO[bytes]:
     """The whole body in a temporary file (in memory while small), positioned at its start."""
     body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (returned)
@@ -508,15 +479,14 @@ def _spooled(response: requests.Response) -> IO[bytes]:
 
 
 def _json_or_none(response: requests.Response) -> Any:
-    if not response.content or not response.content.strip():
-        return None
-    try:
-        return response.json()
-    except ValueError as exc:
+    """The body as JSON, None when empty; a body that is not JSON is Qondor's fault."""
+    body = json_or_none(response)
+    if body is None and response.content and response.content.strip() != b"null":
         raise QondorServerError(
             f"{response.request.method} {urlsplit(response.url).path}: "
             f"{response.status_code} with a body that is not JSON"
-        ) from exc
+        )
+    return body
 
 
 def _status_name(status: Any) -> str:

@@ -22,6 +22,8 @@ from typing import Any
 
 import requests
 
+from qondor_xero.http import json_or_none, redact
+
 from . import scopes as sc
 from .errors import XeroAuthError, XeroServerError
 from .token_store import FileTokenStore, open_token_store
@@ -31,14 +33,6 @@ TokenStore = FileTokenStore  # the name older callers use
 log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/connect/token"
-
-
-def redact(text: str, hidden: list[str]) -> str:
-    """Replace every secret in `hidden` found in `text` with `***`."""
-    for value in hidden:
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
 
 
 class XeroAuth:
@@ -219,7 +213,7 @@ class XeroAuth:
                 log.warning("%s: HTTP %s, retrying", attempt, resp.status_code)
                 continue
             if resp.status_code != 200:
-                body = _json_or_none(resp)
+                body = json_or_none(resp)
                 error = XeroAuthError(
                     f"{attempt} failed: {self._describe(resp, hidden)}",
                     status=resp.status_code,
@@ -228,7 +222,7 @@ class XeroAuth:
                 if isinstance(body, dict):
                     error.error = str(body.get("error") or "")
                 raise error
-            answer = _json_or_none(resp)
+            answer = json_or_none(resp)
             if not isinstance(answer, dict) or not answer.get("access_token"):
                 raise XeroAuthError(
                     f"{attempt} failed: the token endpoint sent no access_token",
@@ -243,7 +237,7 @@ class XeroAuth:
 
     def _describe(self, resp: requests.Response, hidden: list[str]) -> str:
         """One line on why the token endpoint refused, with advice, without secrets."""
-        body = _json_or_none(resp)
+        body = json_or_none(resp)
         error = str(body.get("error") or "") if isinstance(body, dict) else ""
         detail = str(body.get("error_description") or "") if isinstance(body, dict) else ""
         text = f"HTTP {resp.status_code} {error}".strip()
@@ -264,10 +258,3 @@ class XeroAuth:
                 " credentials; a standard app needs `qondor-xero connect` and a token_store)"
             )
         return redact(text, hidden)[:500]
-
-
-def _json_or_none(resp: requests.Response) -> Any:
-    try:
-        return resp.json()
-    except ValueError:
-        return None

@@ -23,11 +23,11 @@ import backoff
 import requests
 from requests.adapters import HTTPAdapter
 
-from qondor_xero.http import session_for
+from qondor_xero.http import redact, retry_after, session_for
 
 from . import scopes as sc
 from . import where as w
-from .auth import XeroAuth, redact
+from .auth import XeroAuth
 from .dates import format_if_modified_since
 from .errors import (
     XeroAuthError,
@@ -635,10 +635,9 @@ def _modified_since(value: datetime | date | str | None) -> dict[str, str] | Non
 
 
 def _retry_after(resp: requests.Response, default: float) -> float:
-    try:
-        return max(0.0, float(resp.headers.get("Retry-After", default)))
-    except ValueError:
-        return default
+    """Retry-After in seconds, else `default`."""
+    wait = retry_after(resp)
+    return default if wait is None else wait
 
 
 def _json(resp: requests.Response) -> Any:

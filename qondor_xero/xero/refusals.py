@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import requests
 
+from qondor_xero.http import redact
+
 from . import scopes as sc
-from .auth import redact
 from .errors import (
     XeroAuthError,
     XeroError,

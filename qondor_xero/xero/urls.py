@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from qondor_xero.http import is_loopback
 
 MAX_IDS_PER_URL = 40  # about 50 GUIDs overflow Xero's URL limit
 MAX_LIST_CHARS = 1500  # joined InvoiceNumbers per URL
@@ -26,16 +27,6 @@ def check_url(url: str, setting: str) -> str:
         f"{setting} must be an https:// URL (plain http only for loopback hosts), got "
         f"{parts.scheme or 'no scheme'}://{parts.hostname or ''}"
     )
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a host name or address is this machine (localhost, 127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def endpoint_name(path: str) -> str:

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from qondor_xero.xero.auth import TokenStore, redact
+from qondor_xero.http import redact
+from qondor_xero.xero.auth import TokenStore
 from qondor_xero.xero.urls import check_url, chunk_values, endpoint_name
 from qondor_xero.xero.writes import (
     element_result,
