@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from qondor_xero.qondor import QondorClient, QondorNotFound, QondorValidationError
 from qondor_xero.qondor.contract import InvoiceStatus
+from qondor_xero.xero.dates import xero_day
 
 
 class Outcome(StrEnum):
@@ -78,17 +78,7 @@ class PaymentSummary:
 
 def paid_date(record: dict[str, Any]) -> str | None:
     """The date part (YYYY-MM-DD) of FullyPaidOnDate, or None when absent or unreadable."""
-    value = record.get("FullyPaidOnDate")
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str) and len(value) >= 10:
-        try:
-            return date.fromisoformat(value[:10]).isoformat()
-        except ValueError:
-            return None
-    return None
+    return xero_day(record.get("FullyPaidOnDate"))
 
 
 def describe(record: dict[str, Any]) -> str:

@@ -73,7 +73,12 @@ def xero_day(value: object) -> str | None:
         return None
     if found := _MS_PREFIX.match(value):
         return (_EPOCH + timedelta(milliseconds=int(found[1]))).date().isoformat()
-    return value[:10] if _DAY.match(value) else None
+    if not _DAY.match(value):
+        return None
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:  # 2026-13-45
+        return None
 
 
 def document_day(obj: dict, name: str = "Date") -> str | None:
