@@ -78,6 +78,7 @@ class CustomersSink(XeroSink):
 class InvoicesSink(XeroSink):
     """Offer, form, booking and card-payment invoices."""
 
+    @override
     def send(self, items: list[dict[str, Any]]) -> None:
         """Upsert, pay card payments, acknowledge (qondor_xero/sync/invoices.py)."""
         send_invoices(self.run, items)
@@ -86,6 +87,7 @@ class InvoicesSink(XeroSink):
 class CreditNotesSink(XeroSink):
     """Credit notes, after the invoices they credit."""
 
+    @override
     def send(self, items: list[dict[str, Any]]) -> None:
         """Upsert, allocate, acknowledge (qondor_xero/sync/credit_notes.py)."""
         send_credit_notes(self.run, items)
