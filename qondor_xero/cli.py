@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 
 from qondor_xero import validate
@@ -72,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_validate(args.environment, args.config, args.mapping, args.project_dir)
     if args.command == "connect":
         return run_connect(args)
-    from qondor_xero import demo as demo_runner
-
-    return demo_runner.main(project_dir=args.project_dir, keep=args.keep)
+    # The demo lives beside the sandbox it drives (sandbox/demo.py): the core never imports it.
+    command = [sys.executable, "-m", "sandbox.demo", "--project-dir", args.project_dir]
+    return subprocess.run([*command, "--keep"] if args.keep else command, check=False).returncode
 
 
 def run_validate(

@@ -92,7 +92,7 @@ def rate_agrees(line: dict[str, Any], rate: Decimal) -> bool:
     given = decimal_or_none(line.get("vatPercentage"))
     if given is not None:
         return given == rate
-    excl, vat = abs(_cents(line.get("amountExclVat"))), abs(_cents(line.get("vatAmount")))
+    excl, vat = abs(cents(line.get("amountExclVat"))), abs(cents(line.get("vatAmount")))
     return abs(vat - xero_line_tax(excl, rate)) <= ROUNDING
 
 
@@ -136,8 +136,8 @@ class MoneyPlan:
 def charged(item: dict[str, Any]) -> Totals:
     """What Qondor charged (positive for a credit note, as Xero holds it)."""
     return Totals(
-        abs(_cents(item.get("totalExclVat"))),
-        abs(_cents(item.get("totalVat"))),
+        abs(cents(item.get("totalExclVat"))),
+        abs(cents(item.get("totalVat"))),
         str(item.get("currency") or ""),
     )
 
@@ -160,8 +160,8 @@ def plan_money(
         article = line.get("articleNumber")
         code = account_code(article)
         where = f"{label}: line {line.get('lineNo')} ({article} {_quoted(line)})"
-        line_amount = abs(_cents(line.get("amountExclVat")))
-        vat = abs(_cents(line.get("vatAmount")))
+        line_amount = abs(cents(line.get("amountExclVat")))
+        vat = abs(cents(line.get("vatAmount")))
         account = taxes.get(code or "")
         quantity = abs(decimal_or_none(line.get("quantity")) or Decimal(1)).quantize(
             QUANTITY_PLACES
@@ -217,9 +217,9 @@ def plan_money(
 def written_mismatch(item: dict[str, Any], stored: dict[str, Any], label: str) -> str | None:
     """Why what Xero stored differs from what Qondor charged (totals, then lines); None if equal."""
     currency = str(item.get("currency") or "")
-    held = Totals(_cents(stored.get("SubTotal")), _cents(stored.get("TotalTax")), currency)
+    held = Totals(cents(stored.get("SubTotal")), cents(stored.get("TotalTax")), currency)
     wanted = charged(item)
-    if _cents(stored.get("Total")) != wanted.total or not held.matches(wanted):
+    if cents(stored.get("Total")) != wanted.total or not held.matches(wanted):
         return f"{label}: Xero holds {held} but Qondor charged {wanted}"
     ours = sorted(item.get("lines") or [], key=lambda x: x.get("lineNo") or 0)
     theirs = stored.get("LineItems")
@@ -228,8 +228,8 @@ def written_mismatch(item: dict[str, Any], stored: dict[str, Any], label: str) -
     if len(theirs) != len(ours):
         return f"{label}: Xero holds {len(theirs)} lines but Qondor has {len(ours)}"
     for line, held_line in zip(ours, theirs, strict=True):
-        want = abs(_cents(line.get("amountExclVat")))
-        got = _cents(held_line.get("LineAmount"))
+        want = abs(cents(line.get("amountExclVat")))
+        got = cents(held_line.get("LineAmount"))
         if want != got:
             return (
                 f"{label}: line {line.get('lineNo')} is {amount(got, currency)} excl. VAT in Xero "
@@ -246,8 +246,8 @@ def card_charge(
     Returns (amount, None), (0, None) when Xero holds it PAID already, or (0, why) when Xero's
     amount due is not the amount charged, and nothing may be paid.
     """
-    charge = abs(_cents(item.get("totalInclVat")))
-    due = _cents(invoice.get("AmountDue"))
+    charge = abs(cents(item.get("totalInclVat")))
+    due = cents(invoice.get("AmountDue"))
     if invoice.get("Status") == "PAID" and due == 0:
         return Decimal(0), None
     if due != charge:
@@ -276,6 +276,6 @@ def decimal_or_none(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _cents(value: Any) -> Decimal:
+def cents(value: Any) -> Decimal:
     """An amount to the cent (0 when missing)."""
     return (decimal_or_none(value) or Decimal(0)).quantize(CENT, ROUND_HALF_UP)

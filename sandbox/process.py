@@ -1,6 +1,6 @@
 """`python -m sandbox serve` as a subprocess: ports, start, wait until healthy, admin calls, stop.
 
-Used by `make demo` (qondor_xero/demo.py), the test fixtures (tests/conftest.py) and the
+Used by `make demo` (sandbox/demo.py), the test fixtures (tests/conftest.py) and the
 benchmark harness (benchmarks/sandbox_proc.py). Standard library only: importing it does not
 need the `sandbox` extra (starlette, uvicorn); only the server it starts does.
 """

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qondor_xero.demo import Sandbox, free_port
+from sandbox.demo import Sandbox, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TENANT = "00000000-0000-4000-8000-000000000001"

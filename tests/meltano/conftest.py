@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qondor_xero.demo import Sandbox, free_port, sandbox_settings_env
+from sandbox.demo import Sandbox, free_port, sandbox_settings_env
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = str(Path(sys.executable).with_name("meltano"))

@@ -2,7 +2,7 @@
 
 import json
 
-from qondor_xero.demo import (
+from sandbox.demo import (
     count_calls,
     format_report,
     invoices_to_pay,

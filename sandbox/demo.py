@@ -1,4 +1,5 @@
-"""`make demo`: the whole integration against the local sandbox, and a before/after report."""
+"""`make demo` (`qondor-xero demo`, `python -m sandbox.demo`): the whole integration against the
+local sandbox, and a before/after report. It lives beside the sandbox; the core never imports it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qondor_xero.money import written_mismatch
+from qondor_xero.money import cents, written_mismatch
 from sandbox.process import SandboxError, SandboxProcess, port_is_free
 from sandbox.process import free_port as free_port  # tests start demo sandboxes on free ports
 
@@ -280,7 +281,7 @@ def money_check(qondor_state: dict, xero_state: dict, queue_ids: set[int]) -> st
     docs.update({d.get("CreditNoteID"): d for d in xero_state.get("creditNotes", [])})
     paid: Counter = Counter()
     for payment in xero_state.get("payments", []):
-        paid[(payment.get("Invoice") or {}).get("InvoiceID")] += round(payment["Amount"] * 100)
+        paid[(payment.get("Invoice") or {}).get("InvoiceID")] += cents(payment["Amount"])
     checked, cards, wrong = 0, 0, []
     for item in qondor_state.get("invoices", []):
         doc = docs.get(item.get("externalReference"))
@@ -292,7 +293,7 @@ def money_check(qondor_state: dict, xero_state: dict, queue_ids: set[int]) -> st
             wrong.append(why)
         if item.get("invoiceType") == 4:
             cards += 1
-            if paid[doc.get("InvoiceID")] != round(abs(item["totalInclVat"]) * 100):
+            if paid[doc.get("InvoiceID")] != abs(cents(item["totalInclVat"])):
                 wrong.append(f"{label}: the card payment in Xero is not what the card was charged")
     if wrong:
         return "Money: Xero differs from Qondor:\n  " + "\n  ".join(wrong)
@@ -527,4 +528,10 @@ def _fail(message: str, log_path: Path | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m sandbox.demo", description=__doc__)
+    parser.add_argument("--project-dir", default=".", help="the Meltano project (default: .)")
+    parser.add_argument("--keep", action="store_true", help="leave the sandbox running at the end")
+    args = parser.parse_args()
+    sys.exit(main(project_dir=args.project_dir, keep=args.keep))
