@@ -157,15 +157,10 @@ class RecordingWriter(XeroWriter):
     def create_invoices(self, items: list[dict], payloads: list[dict]) -> list[WriteResult]:
         """Plan the creates; a number Xero holds is refused, as PUT refuses it."""
         held = self.invoices_held([p["InvoiceNumber"] for p in payloads])
-        results = []
-        for item, payload in zip(items, payloads, strict=True):
-            number = payload["InvoiceNumber"]
-            if number in held:
-                results.append(_taken("Invoice", payload))
-                continue
-            _plan_invoice("create", item, payload, [])
-            results.append(_stored(item, payload, "InvoiceID", f"dry-run:{number}"))
-        return results
+        return [
+            _planned_create(item, payload, held, "Invoice", "InvoiceNumber", "InvoiceID")
+            for item, payload in zip(items, payloads, strict=True)
+        ]
 
     def update_invoices(
         self, items: list[dict], payloads: list[dict], changed: list[list[str]]
@@ -185,15 +180,10 @@ class RecordingWriter(XeroWriter):
     def create_credit_notes(self, items: list[dict], payloads: list[dict]) -> list[WriteResult]:
         """Plan the creates; a number Xero holds is refused, as PUT refuses it."""
         held = self.credit_notes_held([p["CreditNoteNumber"] for p in payloads])
-        results = []
-        for item, payload in zip(items, payloads, strict=True):
-            number = payload["CreditNoteNumber"]
-            if number in held:
-                results.append(_taken("Credit Note", payload))
-                continue
-            _plan_note("create", item, payload)
-            results.append(_stored(item, payload, "CreditNoteID", f"dry-run:{number}"))
-        return results
+        return [
+            _planned_create(item, payload, held, "Credit Note", "CreditNoteNumber", "CreditNoteID")
+            for item, payload in zip(items, payloads, strict=True)
+        ]
 
     def update_credit_notes(
         self, items: list[dict], payloads: list[dict], changed: list[list[str]]
@@ -263,6 +253,26 @@ def _cached(
         found = read(todo)
         cache.update({n: found.get(n) for n in todo})
     return {n: held for n in numbers if (held := cache.get(n)) is not None}
+
+
+def _planned_create(
+    item: dict[str, Any],
+    payload: dict[str, Any],
+    held: dict[str, dict[str, Any]],
+    kind: str,
+    number_field: str,
+    id_field: str,
+) -> WriteResult:
+    """A PUT's answer: refused when Xero holds the number (a DELETED copy frees it), else the
+    document Xero would store."""
+    number = payload[number_field]
+    if held.get(number, {"Status": "DELETED"}).get("Status") != "DELETED":
+        return _taken(kind, payload)
+    if kind == "Invoice":
+        _plan_invoice("create", item, payload, [])
+    else:
+        _plan_note("create", item, payload)
+    return _stored(item, payload, id_field, f"dry-run:{number}")
 
 
 def _taken(kind: str, payload: dict[str, Any]) -> WriteResult:
