@@ -236,3 +236,46 @@ def test_both_taps_into_target_jsonl(project, start_private_sandbox, sandbox_env
         (i, n) for i, inv in read.items() for n in range(1, len(inv["LineItems"]) + 1)
     )
     assert all(isinstance(r["LineAmount"], int | float) for r in xero_lines)
+
+
+def test_unflattened_taps_load_objects_as_jsonb_and_keep_types(
+    project, start_private_sandbox, sandbox_env, postgres_database, tmp_path
+):
+    box = start_private_sandbox()
+    env = {
+        **sandbox_env(box, tmp_path / "meltano.db"),
+        "TARGET_POSTGRES_SQLALCHEMY_URL": postgres_database.sqlalchemy_url,
+        "TARGET_POSTGRES_FLATTENING_ENABLED": "false",
+    }
+    queue = queued(box)
+    project.ok("--environment", "sandbox", "run", "tap-qondor", "target-postgres", env=env)
+    project.ok("--environment", "sandbox", "run", "tap-xero", "target-postgres", env=env)
+
+    invoices = [i for i in queue if i["invoiceType"] != 5]
+    with psycopg.connect(postgres_database.url) as db:
+        types = column_types(db, "tap_qondor", "invoices")
+        assert types["booker"] == "jsonb" and types["customer"] == "jsonb", types
+        assert types["invoiceDate"] == "date" and types["totalInclVat"] == "numeric"
+        assert types["createdDate"].startswith("timestamp")
+        # A missing object is JSON null (README: query booker->>'email' IS NULL).
+        no_booker, total = db.execute(
+            "SELECT count(*) FILTER (WHERE booker->>'email' IS NULL"
+            " AND booker->>'firstName' IS NULL), sum(\"totalInclVat\") FROM tap_qondor.invoices"
+        ).fetchone()
+        assert no_booker == sum(1 for i in invoices if not i["booker"])
+        assert total == money(i["totalInclVat"] for i in invoices)
+        lines = db.execute("SELECT count(*) FROM tap_qondor.invoice_lines").fetchone()[0]
+        assert lines == sum(len(i["lines"]) for i in queue)
+
+        xero = [i for i in box.xero_state()["invoices"] if i["Status"] in XERO_READ]
+        count, xero_total = db.execute(
+            'SELECT count(*), sum("Total") FROM tap_xero.invoices'
+        ).fetchone()
+        assert count == len(xero) and xero_total == money(i["Total"] for i in xero)
+        xero_types = column_types(db, "tap_xero", "invoices")
+        assert xero_types["Contact"] == "jsonb" and xero_types["Date"] == "date", xero_types
+        joined = db.execute(
+            "SELECT count(*) FROM tap_xero.invoice_lines l JOIN tap_xero.invoices i"
+            ' ON i."InvoiceID" = l."InvoiceID"'
+        ).fetchone()[0]
+        assert joined == sum(len(i["LineItems"]) for i in xero)
