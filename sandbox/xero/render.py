@@ -79,8 +79,9 @@ def invoice(doc: dict[str, Any], summary_only: bool = False) -> dict[str, Any]:
 
 
 def credit_note(doc: dict[str, Any], summary_only: bool = False) -> dict[str, Any]:
-    """A CreditNote as Xero answers it."""
-    return _document(doc, summary_only, "Allocations", "Payments")
+    """A CreditNote as Xero answers it: whole, as Xero's OpenAPI has summaryOnly only on
+    GET /Contacts and GET /Invoices."""
+    return _document(doc, False, "Allocations", "Payments")
 
 
 def payment(doc: dict[str, Any]) -> dict[str, Any]:
