@@ -10,10 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # Replayed before every start point: If-Modified-Since has whole seconds and Xero may compare
-# with > or >=, so objects updated in the bookmark's own second are read again (replays are harmless).
+# with > or >=, so objects updated in the bookmark's own second are read again (`Replays` keeps
+# them from being emitted again).
 OVERLAP = timedelta(seconds=1)
 PAGE_SIZE = 1000  # Xero's largest pageSize, which the client asks for
 DEFAULT_LOOKBACK_DAYS = 90
+# Most pairs kept in the state for the overlap; any beyond are emitted again (harmless, not free).
+MAX_REPLAYS = 2000
 
 
 def sync_start(
@@ -53,26 +56,26 @@ def iter_changed(
     key: Callable[[dict[str, Any]], Hashable],
     updated: Callable[[dict[str, Any]], datetime],
     page_size: int = PAGE_SIZE,
+    replays: Replays | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield every object changed since `start` once per change, oldest first.
 
     `fetch(since)` must yield objects with UpdatedDateUTC >= `since` in ascending order, paging
     as it goes. After each full page the walk starts a fresh query from the last UpdatedDateUTC
     read (keyset paging), so an object updated mid-run, which moves to the end of the order,
-    cannot shift an unread one onto a page already read. Objects seen twice in the overlap are
-    yielded once. When a whole page shares one second, the walk falls back to the next page.
+    cannot shift an unread one onto a page already read. An object read again unchanged (in an
+    overlap, or emitted by the previous run per `replays`) is not yielded again. When a whole
+    page shares one second, the walk falls back to the next page.
     """
     since = modified_since(start)
-    emitted: set[tuple[Hashable, datetime]] = set()
+    replays = replays if replays is not None else Replays()
     while True:
         pages = iter(fetch(since))
         while True:
             last: datetime | None = None
             for read, obj in enumerate(pages, start=1):
                 last = updated(obj)
-                mark = (key(obj), last)
-                if mark not in emitted:
-                    emitted.add(mark)
+                if replays.is_new(key(obj), last):
                     yield obj
                 if read == page_size:
                     break
@@ -84,6 +87,53 @@ def iter_changed(
             # A full page within one second: keyset paging cannot move on; read the next page.
         _close(pages)
         since = restart
+
+
+class Replays:
+    """Which (object, UpdatedDateUTC) pairs were already emitted, so a re-read one is not emitted.
+
+    The one-second overlap re-reads, every run, the objects of the bookmark's last second. The
+    previous run's pairs in that overlap come from the state (`from_state`); the pairs to keep for
+    the next run go back into it (`to_state`). An object changed since has a new UpdatedDateUTC,
+    so it is emitted again, even within the same second.
+    """
+
+    def __init__(self, previous: dict[Hashable, datetime] | None = None) -> None:
+        self.previous = previous or {}
+        self.read: dict[Hashable, datetime] = {}  # each object's latest UpdatedDateUTC this run
+
+    def is_new(self, key: Hashable, stamp: datetime) -> bool:
+        """Whether this version of the object is not emitted yet; remembers it either way."""
+        known = self.read.get(key, self.previous.get(key))
+        self.read[key] = stamp
+        return known != stamp
+
+    @classmethod
+    def from_state(cls, pairs: Any) -> Replays:
+        """Replays from a state's `[[id, ISO date-time], ...]`; anything else is no pair."""
+        previous: dict[Hashable, datetime] = {}
+        for pair in pairs if isinstance(pairs, list) else []:
+            try:
+                key, stamp = pair
+                previous[key] = as_utc(datetime.fromisoformat(stamp))
+            except (TypeError, ValueError):
+                continue  # a pair this code cannot read: that object is simply emitted again
+        return cls(previous)
+
+    def to_state(self, bookmark: datetime | None) -> list[list[Any]]:
+        """The pairs read this run that the next run, starting at `bookmark`, reads again.
+
+        Only pairs at or before the bookmark: one past it (a run's signpost caps the bookmark)
+        must come again, so that the bookmark moves past it.
+        """
+        if bookmark is None:
+            return []
+        bookmark = as_utc(bookmark)
+        since = modified_since(bookmark)
+        kept = sorted(
+            (stamp, key) for key, stamp in self.read.items() if since <= stamp <= bookmark
+        )
+        return [[key, stamp.isoformat()] for stamp, key in kept[-MAX_REPLAYS:]]
 
 
 def _close(pages: Iterator[Any]) -> None:

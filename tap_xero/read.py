@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
-from .bookmarks import PAGE_SIZE, iter_changed
+from .bookmarks import PAGE_SIZE, Replays, iter_changed
 from .records import xero_datetime
 
 SPOOL_IN_MEMORY = 8 << 20  # spooled documents beyond this go to a temporary file
@@ -29,6 +29,7 @@ class DocumentRead:
         self.fetch = fetch
         self.id_field = id_field
         self.start: datetime | None = None
+        self.replays: Replays | None = None  # the overlap's pairs, when the parent's state has them
         self._file: IO[bytes] | None = None
 
     @property
@@ -36,15 +37,18 @@ class DocumentRead:
         """Whether the read has happened this run."""
         return self._file is not None
 
-    def read(self, start: datetime) -> None:
-        """Walk Xero from `start` (overlap and keyset paging as `iter_changed`) into the spool."""
+    def read(self, start: datetime, replays: Replays | None = None) -> None:
+        """Walk Xero from `start` (overlap and keyset paging as `iter_changed`) into the spool;
+        a document `replays` says was emitted already, unchanged, is left out."""
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+        self.replays = replays
         for doc in iter_changed(
             self.fetch,
             start,
             key=lambda d: d.get(self.id_field),
             updated=lambda d: xero_datetime(d.get("UpdatedDateUTC")),
             page_size=PAGE_SIZE,
+            replays=replays,
         ):
             spool.write(json.dumps(doc).encode("utf-8") + b"\n")
         self.start, self._file = start, spool

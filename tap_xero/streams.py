@@ -20,7 +20,7 @@ from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedE
 
 from qondor_xero.xero.client import PAGE_SIZE
 
-from .bookmarks import iter_changed, sync_start
+from .bookmarks import Replays, as_utc, iter_changed, sync_start
 from .changes import CHANGES, invoice_change, removed_payment_change
 from .read import DocumentRead
 from .records import credit_note_record, invoice_record, line_records, xero_datetime
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 READ_STATUSES = ("AUTHORISED", "PAID", "VOIDED", "DELETED")
 CREDIT_NOTE_STATUSES = ("AUTHORISED", "PAID")
 ORDER = "UpdatedDateUTC ASC"
+# The parent's state: [[id, UpdatedDateUTC], ...] already emitted in the next run's overlap.
+REPLAYS_KEY = "emitted_in_overlap"
 
 _money = th.NumberType
 _contact = th.ObjectType(
@@ -52,6 +54,8 @@ class XeroStream(Stream):
     # tap started), so an invoice updated while the run reads is read again next run.
     is_sorted = False
     family: str  # the stream whose read this one is built from: "invoices" or "credit_notes"
+    # True on a stream whose rows need the documents' LineItems: the read is then whole.
+    uses_line_items = False
 
     def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
         """The SDK's log, less its ERROR line when `--test` stops a stream after one record."""
@@ -74,6 +78,22 @@ class XeroStream(Stream):
             start_date=start_date,
         )
 
+    def family_streams(self) -> list[XeroStream]:
+        """The streams built from the same read as this one."""
+        return [
+            s
+            for s in self.xero_tap.streams.values()
+            if isinstance(s, XeroStream) and s.family == self.family
+        ]
+
+    @property
+    def needs_line_items(self) -> bool:
+        """Whether the family's read must carry LineItems: a selected stream of it uses them.
+
+        Otherwise the read asks for `summaryOnly=true`: Xero leaves out the lines (egress).
+        """
+        return any(s.selected and s.uses_line_items for s in self.family_streams())
+
     def family_read(self) -> DocumentRead:
         """The family's read, made on first use: from the parent stream's bookmark when it is
         selected (the children follow it), else from the earliest selected child's."""
@@ -84,14 +104,15 @@ class XeroStream(Stream):
             assert isinstance(parent, DocumentStream)
             read = reads[self.family] = DocumentRead(parent.fetch, parent.id_field)
         if not read.done:
-            family = [
-                s for s in self.xero_tap.streams.values() if getattr(s, "family", "") == self.family
-            ]
-            selected = [s for s in family if s.selected]
+            selected = [s for s in self.family_streams() if s.selected]
             chosen = [s for s in selected if s.name == self.family] or selected
             start = min(s.start_moment(None) for s in chosen)
             self.logger.info("Reading %s updated since %s", self.family, start.isoformat())
-            read.read(start)
+            # What the parent emitted in its overlap last run is skipped, but only when the read
+            # starts from the parent's bookmark (the pairs belong to it).
+            parent = self.xero_tap.streams[self.family]
+            pairs = parent.get_context_state(None).get(REPLAYS_KEY) if parent in chosen else None
+            read.read(start, Replays.from_state(pairs) if parent in chosen else None)
         return read
 
     def get_records(self, context: dict | None) -> Iterator[dict[str, Any]]:
@@ -149,15 +170,32 @@ class DocumentStream(XeroStream):
         raise NotImplementedError
 
     def rows(self, read: DocumentRead) -> Iterator[dict[str, Any]]:
-        """Every document read, once per change."""
+        """Every document read, once per change; then the overlap's pairs go into the state."""
+        newest: datetime | None = None
         for doc in read:
-            yield self.to_record(doc)
+            record = self.to_record(doc)
+            stamp = xero_datetime(record["UpdatedDateUTC"])
+            newest = stamp if newest is None or stamp > newest else newest
+            yield record
+        if read.replays is not None:
+            state = self.get_context_state(None)
+            state[REPLAYS_KEY] = read.replays.to_state(self.next_bookmark(newest))
+
+    def next_bookmark(self, newest: datetime | None) -> datetime | None:
+        """The bookmark the SDK keeps after this run: the newest stamp emitted, capped by the
+        signpost (the run's start); the previous bookmark when nothing was emitted."""
+        if newest is None:
+            previous = self.get_context_state(None).get("replication_key_value")
+            return as_utc(xero_datetime(previous)) if previous else None
+        signpost = self.get_replication_key_signpost(None)
+        return min(newest, as_utc(signpost)) if isinstance(signpost, datetime) else newest
 
 
 class LinesStream(XeroStream):
     """The line items of every document its family read, one row each."""
 
     number_field: str
+    uses_line_items = True
 
     def rows(self, read: DocumentRead) -> Iterator[dict[str, Any]]:
         """Each document's lines, in read order."""
@@ -207,6 +245,7 @@ class InvoicesStream(DocumentStream):
             modified_since=since,
             order=ORDER,
             created_by_my_app=True if self.config.get("created_by_my_app") else None,
+            summary_only=not self.needs_line_items,
         )
 
     def to_record(self, doc: dict[str, Any]) -> dict[str, Any]:
