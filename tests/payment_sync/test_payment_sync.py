@@ -50,22 +50,44 @@ def test_invoices_paid_in_xero_become_paid_in_qondor_and_only_those(sandbox, wor
     ]
 
 
-def test_second_run_without_changes_only_looks_up(sandbox, world, tmp_path):
+def test_a_quiet_second_run_emits_nothing_and_asks_qondor_nothing(sandbox, world, tmp_path):
     sandbox.pay([world.xero_ids[5001], world.hand_made])
     first = run_payment_sync(sandbox, tmp_path / "first")
     assert first.summary["marked_paid"] == 1
     sandbox.qondor_requests(clear=True)
+    sandbox.xero_requests(clear=True)
 
     second = run_payment_sync(sandbox, tmp_path / "second", state=first.state)
 
     assert second.returncode == 0
-    calls = _qondor_calls(sandbox)
-    assert all(call == "GET GetByExternalReference" for call in calls), calls
-    assert len(calls) <= 2  # at most the overlap replay of the two paid invoices
-    assert second.summary["marked_paid"] == 0
-    # the unchanged AUTHORISED invoices (updated an hour ago) are not read again
-    assert world.xero_ids[5002] not in second.record_ids
+    # The two paid invoices are in the bookmark's overlap: read again, not emitted again.
+    assert second.records == []
+    assert _qondor_calls(sandbox) == []
+    reads = [r["query"] for r in sandbox.xero_requests() if r["path"].endswith("/Invoices")]
+    assert len(reads) == 1 and "summaryOnly=true" in reads[0], reads
     assert qondor_invoice(sandbox, 5001)["statusText"] == "Paid"
+
+
+def test_an_invoice_paid_in_the_bookmarks_second_still_becomes_paid(sandbox, world, tmp_path):
+    sandbox.pay([world.xero_ids[5001]])
+    first = run_payment_sync(sandbox, tmp_path / "first")
+    bookmark = datetime.fromisoformat(first.state["bookmarks"]["invoices"]["replication_key_value"])
+    # 5002 is paid after that run read, with the very stamp of the bookmark.
+    copy = next(
+        i
+        for i in sandbox.admin(sandbox.xero_url, "GET", "state")["invoices"]
+        if i["InvoiceID"] == world.xero_ids[5002]
+    )
+    paid = {**copy, "Status": "PAID", "UpdatedDateUTC": round(bookmark.timestamp() * 1000)}
+    sandbox.xero_seed(invoices=[paid])
+    sandbox.qondor_requests(clear=True)
+
+    second = run_payment_sync(sandbox, tmp_path / "second", state=first.state)
+
+    assert second.record_ids == [world.xero_ids[5002]]
+    assert second.summary["marked_paid"] == 1
+    assert qondor_invoice(sandbox, 5002)["statusText"] == "Paid"
+    assert sorted(_qondor_calls(sandbox)) == ["GET GetByExternalReference", "PUT SetAsPaid"]
 
 
 def test_bookmark_carries_invoices_paid_between_runs(sandbox, world, tmp_path):

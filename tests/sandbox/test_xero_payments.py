@@ -162,6 +162,9 @@ def test_credit_note_totals_and_upsert(org, xero_openapi):
     assert update.json()["CreditNotes"][0]["CreditNoteID"] == note["CreditNoteID"]
     listed = xero_openapi.check(org.xero("GET", "/CreditNotes"))
     assert [n["Reference"] for n in listed["CreditNotes"]] == ["Avlyst"]
+    # Xero's OpenAPI has no summaryOnly on GET /CreditNotes: the lines come all the same.
+    summary = org.xero("GET", "/CreditNotes", params={"summaryOnly": "true"}).json()
+    assert summary["CreditNotes"][0]["LineItems"] == listed["CreditNotes"][0]["LineItems"]
 
 
 def allocate(box, note_id: str, invoice_id: str, amount: float):

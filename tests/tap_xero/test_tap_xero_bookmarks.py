@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tap_xero.bookmarks import iter_changed, modified_since, sync_start
+from tap_xero.bookmarks import Replays, iter_changed, modified_since, sync_start
 
 NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
 
@@ -69,7 +69,7 @@ class FakeXero:
             page += 1
 
 
-def walk(xero, start, page_size):
+def walk(xero, start, page_size, replays=None):
     return list(
         iter_changed(
             xero.fetch,
@@ -77,6 +77,7 @@ def walk(xero, start, page_size):
             key=lambda o: o["InvoiceID"],
             updated=lambda o: o["UpdatedDateUTC"],
             page_size=page_size,
+            replays=replays,
         )
     )
 
@@ -126,3 +127,46 @@ def test_short_first_page_is_one_query():
     xero = FakeXero([base, base + timedelta(seconds=5)], page_size=10)
     assert len(walk(xero, base, page_size=10)) == 2
     assert xero.queries == [base - timedelta(seconds=1)]
+
+
+def test_what_the_previous_run_emitted_in_the_overlap_is_not_yielded_again():
+    base = datetime(2026, 11, 1, 8, 0, 5, tzinfo=UTC)
+    stamps = [base + timedelta(milliseconds=100), base + timedelta(milliseconds=300)]
+    xero = FakeXero(stamps, page_size=10)
+    first = Replays()
+    assert len(walk(xero, base, page_size=10, replays=first)) == 2
+    state = first.to_state(stamps[1])
+
+    quiet = walk(xero, stamps[1], page_size=10, replays=Replays.from_state(state))
+
+    assert quiet == []
+    assert len(xero.queries) == 2  # the overlap is still read, only not emitted
+
+
+def test_an_invoice_changed_again_in_the_bookmarks_second_is_yielded():
+    base = datetime(2026, 11, 1, 8, 0, 5, tzinfo=UTC)
+    xero = FakeXero([base + timedelta(milliseconds=100)], page_size=10)
+    first = Replays()
+    walk(xero, base, page_size=10, replays=first)
+    bookmark = base + timedelta(milliseconds=100)
+    xero.invoices["inv-0"] = base + timedelta(milliseconds=900)  # paid, same second
+    xero.invoices["inv-new"] = bookmark  # another invoice with the bookmark's very stamp
+
+    got = walk(xero, bookmark, page_size=10, replays=Replays.from_state(first.to_state(bookmark)))
+
+    assert sorted(o["InvoiceID"] for o in got) == ["inv-0", "inv-new"]
+
+
+def test_state_keeps_only_pairs_the_next_read_returns_and_none_past_the_bookmark():
+    bookmark = datetime(2026, 11, 1, 8, 0, 5, 500000, tzinfo=UTC)
+    replays = Replays()
+    replays.is_new("old", bookmark - timedelta(seconds=3))  # before the next overlap
+    replays.is_new("edge", bookmark - timedelta(milliseconds=1400))  # 08:00:04.100: re-read
+    replays.is_new("at", bookmark)
+    replays.is_new("late", bookmark + timedelta(seconds=2))  # past a signpost-capped bookmark
+
+    kept = [key for key, _ in replays.to_state(bookmark)]
+
+    assert kept == ["edge", "at"]
+    assert replays.to_state(None) == []
+    assert Replays.from_state([["a", "not a date"], "junk"]).previous == {}
