@@ -109,8 +109,10 @@ def test_qondor_xero_sync_end_to_end_then_the_scheduled_run_marks_paid_invoices(
 
     box.take_requests()
     project.ok("--environment", "sandbox", "schedule", "run", SCHEDULE, env=env)
-    api = [(r["method"], r["path"]) for r in box.take_requests()[1] if "/api.xro/" in r["path"]]
+    xero = [r for r in box.take_requests()[1] if "/api.xro/" in r["path"]]
+    api = [(r["method"], r["path"]) for r in xero]
     assert api == [("GET", "/api.xro/2.0/Invoices")], api  # a quiet 5-minute run: one Xero call
+    assert "summaryOnly=true" in xero[0]["query"]  # the payment job needs no invoice lines
 
     after = {i["id"]: i for i in box.qondor_state()["invoices"]}
     newly_paid = [i for i in before if status(after[i]) == "Paid" and status(items[i]) != "Paid"]
