@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import threading
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-BIN = Path(__file__).resolve().parent.parent / ".venv" / "bin"
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
 LIFTED = Path(__file__).resolve().parent / "lifted.py"
 
 
@@ -101,6 +103,25 @@ def command(plugin: str, config: Path, lifted: bool) -> list[str]:
     return [str(BIN / plugin), "--config", str(config)]
 
 
+def meltano_catalog(tap: str, workdir: Path) -> Path:
+    """The catalog Meltano hands `tap` (its committed catalog, less the streams its
+    `select_filter` in meltano.yml leaves out), written into workdir."""
+    import yaml
+
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    plugin = next(p for p in project["plugins"]["extractors"] if p["name"] == tap)
+    catalog = json.loads((ROOT / plugin["catalog"]).read_text())
+    kept = plugin.get("select_filter")
+    for entry in catalog["streams"]:
+        if kept is not None and entry["tap_stream_id"] not in kept:
+            for meta in entry["metadata"]:
+                if meta["breadcrumb"] == []:
+                    meta["metadata"]["selected"] = False
+    path = workdir / f"{tap}.catalog.json"
+    path.write_text(json.dumps(catalog))
+    return path
+
+
 def run_pipeline(
     tap: str,
     tap_config: Path,
@@ -111,8 +132,9 @@ def run_pipeline(
     lifted: bool = False,
     tap_state: Path | None = None,
 ) -> PipelineRun:
-    """`tap --config c [--state s] | target --config c`, stderr to files in workdir, with a
-    timeout; the target's stdout (its STATE messages) goes to `{target}.stdout` there."""
+    """`tap --config c --catalog k [--state s] | target --config c`, stderr to files in workdir,
+    with a timeout; the target's stdout (its STATE messages) goes to `{target}.stdout` there.
+    The catalog is the one Meltano would hand the tap, so the streams read are the job's."""
     run = PipelineRun(ProcessUse(tap), ProcessUse(target))
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     tap_err = workdir / f"{tap}.stderr"
@@ -121,7 +143,9 @@ def run_pipeline(
     started = time.monotonic()
     with open(tap_err, "wb") as te, open(target_err, "wb") as ge, open(target_out, "wb") as go:
         tap_proc = subprocess.Popen(
-            command(tap, tap_config, lifted) + (["--state", str(tap_state)] if tap_state else []),
+            command(tap, tap_config, lifted)
+            + ["--catalog", str(meltano_catalog(tap, workdir))]
+            + (["--state", str(tap_state)] if tap_state else []),
             stdout=subprocess.PIPE,
             stderr=te,
             env=env,
