@@ -251,6 +251,7 @@ def test_unflattened_taps_load_objects_as_jsonb_and_keep_types(
         **sandbox_env(box, tmp_path / "meltano.db"),
         "TARGET_POSTGRES_SQLALCHEMY_URL": postgres_database.sqlalchemy_url,
         "TARGET_POSTGRES_FLATTENING_ENABLED": "false",
+        "TAP_XERO__SELECT_FILTER": XERO_SELECT,
     }
     queue = queued(box)
     project.ok("--environment", "sandbox", "run", "tap-qondor", "target-postgres", env=env)
