@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from functools import cached_property
 from typing import Any
 
@@ -12,14 +11,11 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from qondor_xero.mapping import Mapping, MappingError, load_mapping
 from qondor_xero.qondor import QondorClient, QondorError, check_api_url, contract
+from qondor_xero.stop import SettingError, stops_in_one_line
 from tap_qondor.client import QueueSnapshot
 from tap_qondor.streams import STREAM_TYPES
 
 TYPE_NAMES = [t.name for t in contract.InvoiceType]
-
-
-class SettingError(ValueError):
-    """A setting that cannot be used; the message is one line naming it."""
 
 
 class TapQondor(Tap):
@@ -129,19 +125,13 @@ class TapQondor(Tap):
     @classmethod
     def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]
         """Run the tap; a bad setting, mapping file or systemic Qondor fault ends with one line."""
-        try:
+        faults = {
+            (SettingError, MappingError, QondorError): None,
+            # The SDK would log its whole settings schema.
+            ConfigValidationError: lambda bad: "tap-qondor: settings: " + "; ".join(bad.errors),
+        }
+        with stops_in_one_line(cls.logger, "", faults):
             super().invoke(**kwargs)
-        except (SettingError, MappingError, QondorError) as exc:
-            cls.logger.error("%s", one_line(exc))  # noqa: TRY400 - the line is the message
-            sys.exit(1)
-        except ConfigValidationError as exc:  # the SDK would log its whole settings schema
-            cls.logger.error("tap-qondor: settings: %s", "; ".join(exc.errors))  # noqa: TRY400
-            sys.exit(1)
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one line of text."""
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

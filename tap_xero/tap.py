@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -12,6 +11,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from qondor_xero.mapping import MappingError, load_mapping
+from qondor_xero.stop import SettingError, stops_in_one_line
 from qondor_xero.xero import XeroClient
 from qondor_xero.xero.errors import XeroError
 from qondor_xero.xero.settings import XERO_REQUIRED, XERO_SETTINGS, xero_client
@@ -20,11 +20,6 @@ from .bookmarks import DEFAULT_LOOKBACK_DAYS
 from .read import DocumentRead
 from .records import XeroRecordError, xero_datetime
 from .streams import STREAM_TYPES
-
-
-class SettingError(ValueError):
-    """A tap-xero setting that cannot be used; the message names the setting."""
-
 
 _OWN_SETTINGS = th.PropertiesList(
     th.Property(
@@ -112,14 +107,13 @@ class TapXero(Tap):
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the tap; a Xero, mapping or data fault stops it with one clear line."""
-        try:
+        faults = {
+            (XeroError, MappingError, SettingError, XeroRecordError): str,
+            # The SDK would log its whole settings schema.
+            ConfigValidationError: lambda bad: "settings: " + "; ".join(bad.errors),
+        }
+        with stops_in_one_line(cls.logger, "tap-xero stopped: ", faults):
             super().invoke(*args, **kwargs)
-        except (XeroError, MappingError, SettingError, XeroRecordError) as fault:
-            cls.logger.error("tap-xero stopped: %s", fault)
-            sys.exit(1)
-        except ConfigValidationError as bad:  # the SDK would log its whole settings schema
-            cls.logger.error("tap-xero stopped: settings: %s", "; ".join(bad.errors))
-            sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -13,16 +13,13 @@ from singer_sdk.sinks import Sink
 
 from qondor_xero.qondor import QondorClient, QondorError
 from qondor_xero.qondor.contract import DEFAULT_API_URL
+from qondor_xero.stop import SettingError, stops_in_one_line
 
 from .payments import PaymentSummary
 from .sinks import IgnoredStreamSink, InvoiceChangeSink, PaidInvoiceSink
 
 PAYMENT_STREAM = "invoices"
 CHANGE_STREAM = "invoice_changes"
-
-
-class SettingError(ValueError):
-    """A target-qondor setting that cannot be used; the message names the setting."""
 
 
 class TargetQondor(Target):
@@ -77,11 +74,8 @@ class TargetQondor(Target):
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the target; a setting it cannot use stops it with one line before any input."""
-        try:
+        with stops_in_one_line(cls.logger, "target-qondor stopped: ", {SettingError: str}):
             super().invoke(*args, **kwargs)
-        except SettingError as bad:
-            cls.logger.error("target-qondor stopped: %s", bad)
-            sys.exit(1)
 
     def listen(self, file_input: IO[str] | None = None) -> None:
         """Process the input; a systemic Qondor fault stops the run with one clear line."""
