@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 Faults = type[BaseException] | tuple[type[BaseException], ...]
+Describe = Callable[[Any], str] | None  # a fault's one line; None: one_line
 
 
 class Stopped(SystemExit):
@@ -22,7 +23,7 @@ class SettingError(ValueError):
 def stops_in_one_line(
     log: logging.Logger,
     prefix: str,
-    faults: Mapping[Faults, Callable[[Any], str] | None],
+    faults: Mapping[Faults, Describe],
 ) -> Iterator[None]:
     """Run a plugin's body; a fault of a type (or tuple of types) in `faults` is logged as
     `prefix` and one line (that key's describer, else `one_line`), and the plugin exits 1."""

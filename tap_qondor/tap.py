@@ -11,7 +11,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from qondor_xero.mapping import Mapping, MappingError, load_mapping
 from qondor_xero.qondor import QondorClient, QondorError, check_api_url, contract
-from qondor_xero.stop import SettingError, stops_in_one_line
+from qondor_xero.stop import Describe, Faults, SettingError, stops_in_one_line
 from tap_qondor.client import QueueSnapshot
 from tap_qondor.streams import STREAM_TYPES
 
@@ -125,7 +125,7 @@ class TapQondor(Tap):
     @classmethod
     def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]
         """Run the tap; a bad setting, mapping file or systemic Qondor fault ends with one line."""
-        faults = {
+        faults: dict[Faults, Describe] = {
             (SettingError, MappingError, QondorError): None,
             # The SDK would log its whole settings schema.
             ConfigValidationError: lambda bad: "tap-qondor: settings: " + "; ".join(bad.errors),

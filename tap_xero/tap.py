@@ -11,7 +11,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from qondor_xero.mapping import MappingError, load_mapping
-from qondor_xero.stop import SettingError, stops_in_one_line
+from qondor_xero.stop import Describe, Faults, SettingError, stops_in_one_line
 from qondor_xero.xero import XeroClient
 from qondor_xero.xero.errors import XeroError
 from qondor_xero.xero.settings import XERO_REQUIRED, XERO_SETTINGS, xero_client
@@ -107,7 +107,7 @@ class TapXero(Tap):
     @classmethod
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the tap; a Xero, mapping or data fault stops it with one clear line."""
-        faults = {
+        faults: dict[Faults, Describe] = {
             (XeroError, MappingError, SettingError, XeroRecordError): str,
             # The SDK would log its whole settings schema.
             ConfigValidationError: lambda bad: "settings: " + "; ".join(bad.errors),
