@@ -48,10 +48,10 @@ def parse(text: str | Iterable[str] | None) -> list[str]:
     return list(dict.fromkeys(s for s in items if s))
 
 
-def default_request(standard_app: bool) -> list[str]:
+def default_request(standard_app: bool, creates_options: bool = False) -> list[str]:
     """What the clients ask for: every scope both plugins need (+ offline_access for a standard
     app, without which Xero sends no refresh token)."""
-    wanted = [s for plugin in NEEDS.values() for s in plugin]
+    wanted = [s for plugin in needs(creates_options).values() for s in plugin]
     # A write scope covers its read: ask only for the wider one.
     wanted = [s for s in wanted if not (s.endswith(".read") and s[: -len(".read")] in wanted)]
     return parse([*wanted, *([OFFLINE_ACCESS] if standard_app else [])])
@@ -69,10 +69,7 @@ def needs(creates_options: bool = False) -> dict[str, tuple[str, ...]]:
 def request_for(creates_options: bool, standard_app: bool) -> list[str] | None:
     """The scopes to ask for where the default does not do: None, unless the mapping creates
     tracking options, which needs accounting.settings (write) instead of its read."""
-    if not creates_options:
-        return None
-    wanted = default_request(standard_app)
-    return [s for s in wanted if s != "accounting.settings.read"] + ["accounting.settings"]
+    return default_request(standard_app, creates_options=True) if creates_options else None
 
 
 def for_call(method: str, path: str) -> str | None:
