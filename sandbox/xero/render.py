@@ -8,7 +8,21 @@ from typing import Any
 from sandbox.xero.dates import date_string, msdate, now_ms
 
 PROVIDER_NAME = "Qondor Xero Sandbox"
-_CONTACT_HEAVY = ("Addresses", "Phones", "ContactPersons", "ContactGroups", "BankAccountDetails")
+# What GET /Contacts?summaryOnly=true leaves out. Xero's text says only "computation-heavy
+# fields"; integrators report Addresses, Phones and TaxNumber gone but EmailAddress and
+# BankAccountDetails kept, and the IsCustomer/IsSupplier roles gone. The lists a single-contact
+# read adds (ContactPersons, ContactGroups, Balances, PaymentTerms) are left out too.
+_CONTACT_HEAVY = (
+    "Addresses",
+    "Phones",
+    "TaxNumber",
+    "IsSupplier",
+    "IsCustomer",
+    "ContactPersons",
+    "ContactGroups",
+    "Balances",
+    "PaymentTerms",
+)
 
 
 def _public(doc: dict[str, Any]) -> dict[str, Any]:

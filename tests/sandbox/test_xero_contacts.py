@@ -223,8 +223,43 @@ def test_ids_if_modified_since_and_summary_only(contacts):
     changed = contacts.xero("GET", "/Contacts", headers={"If-Modified-Since": since})
     assert [c["ContactID"] for c in changed.json()["Contacts"]] == [ids[0]]
 
-    summary = contacts.xero("GET", "/Contacts?summaryOnly=true").json()["Contacts"]
-    assert all("Addresses" not in c for c in summary)
+
+def test_summary_only_leaves_out_what_xero_leaves_out(contacts):
+    """Reported of real Xero: no addresses, phones, tax number or customer/supplier roles; the
+    email, bank details and ContactNumber stay, and a where on the tax number still filters."""
+    where = {"where": 'ContactNumber=="Q-77"'}
+    (fjord,) = contacts.xero("GET", "/Contacts", params=where).json()["Contacts"]
+    updated = contacts.xero(
+        "POST",
+        "/Contacts",
+        json={
+            "Contacts": [
+                {
+                    "ContactID": fjord["ContactID"],
+                    "BankAccountDetails": "1503.12.34567",
+                    "Addresses": [{"AddressType": "POBOX", "City": "Oslo"}],
+                    "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "22 00 00 00"}],
+                    "ContactPersons": [{"FirstName": "Kari", "EmailAddress": "kari@fjord.no"}],
+                }
+            ]
+        },
+    )
+    assert updated.status_code == 200, updated.text
+    (whole,) = contacts.xero("GET", "/Contacts", params=where).json()["Contacts"]
+    assert whole["Addresses"] and whole["Phones"] and whole["TaxNumber"] == "NO923456789MVA"
+    assert {"IsCustomer", "IsSupplier"} <= whole.keys()
+    summary = contacts.xero(
+        "GET", "/Contacts", params={"summaryOnly": "true", "where": 'TaxNumber.Contains("923")'}
+    )
+    assert summary.status_code == 200, summary.text
+    by_number = {c.get("ContactNumber"): c for c in summary.json()["Contacts"]}
+    assert len(by_number) == 2  # both Fjord contacts, found by the tax number it leaves out
+    light = by_number["Q-77"]
+    left_out = {"Addresses", "Phones", "TaxNumber", "IsCustomer", "IsSupplier", "ContactPersons"}
+    assert not left_out & light.keys()
+    assert light["EmailAddress"] == "faktura@fjordevents.no"
+    assert light["BankAccountDetails"] == "1503.12.34567"
+    assert {"ContactID", "Name", "ContactStatus", "UpdatedDateUTC"} <= light.keys()
 
 
 def test_get_one_contact_and_plain_text_404(contacts, xero_openapi):
