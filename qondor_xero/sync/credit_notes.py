@@ -19,12 +19,11 @@ logger = logging.getLogger("target-xero")
 
 def send_credit_notes(run: SyncRun, items: list[dict[str, Any]]) -> None:
     """Upsert a batch's credit notes (this run's invoices are in Xero already), allocate them,
-    acknowledge each."""
+    acknowledge each chunk's as soon as it is written."""
     outcomes, ready = checked(run, items, lambda passing: _credited_invoices(run, passing))
-    for start in range(0, len(ready), WRITE_CHUNK):
-        outcomes += _upsert(run, ready[start : start + WRITE_CHUNK])
-        run.tick()
     run.acknowledge(outcomes)
+    for start in range(0, len(ready), WRITE_CHUNK):
+        run.acknowledge(_upsert(run, ready[start : start + WRITE_CHUNK]))
 
 
 def _credited_invoices(

@@ -26,14 +26,20 @@ Written = tuple[Outcome, dict[str, Any] | None]
 
 
 def send_invoices(run: SyncRun, items: list[dict[str, Any]]) -> None:
-    """Upsert a batch's invoices in chunks of 50, pay card payments together, acknowledge."""
+    """Upsert a batch's invoices in chunks of 50, pay card payments together, acknowledge.
+
+    Each chunk's items are acknowledged as soon as it is written (card payments once paid), so
+    Qondor's calls overlap Xero's writes instead of waiting for the whole batch.
+    """
     outcomes, ready = checked(run, items)
-    written: list[Written] = []
+    run.acknowledge(outcomes)
+    to_pay: list[Written] = []
     for start in range(0, len(ready), WRITE_CHUNK):
-        written += _upsert(run, ready[start : start + WRITE_CHUNK])
-        run.tick()
-    _pay(run, written)
-    run.acknowledge(outcomes + [outcome for outcome, _payment in written])
+        written = _upsert(run, ready[start : start + WRITE_CHUNK])
+        run.acknowledge([outcome for outcome, payment in written if payment is None])
+        to_pay += [(outcome, payment) for outcome, payment in written if payment is not None]
+    _pay(run, to_pay)
+    run.acknowledge([outcome for outcome, _payment in to_pay])
 
 
 def _upsert(run: SyncRun, chunk: list[Ready]) -> list[Written]:

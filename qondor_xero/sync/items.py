@@ -41,7 +41,12 @@ def failed(item: dict[str, Any], problems: list[str]) -> Outcome:
 def checked(
     run: SyncRun, items: list[dict[str, Any]], precheck: Precheck | None = None
 ) -> tuple[list[Outcome], list[Ready]]:
-    """Check items and resolve their contacts: (failed outcomes, items ready for Xero)."""
+    """Check items and resolve their contacts: (failed outcomes, items ready for Xero).
+
+    Items failing a check are acknowledged at once, before the contacts are resolved, so
+    Qondor's calls start while Xero's are still to come; the outcomes returned are those of
+    items whose contact could not be resolved.
+    """
     outcomes: list[Outcome] = []
     passing: list[dict[str, Any]] = []
     plans: dict[int, MoneyPlan | None] = {}
@@ -83,6 +88,8 @@ def checked(
     if precheck is not None:
         passing, refused = precheck(passing)
         outcomes += refused
+    run.acknowledge(outcomes)
+    outcomes = []
     wanted = {id(i): run.wanted_contact(i) for i in passing}
     # The first batch also resolves every customer received so far: one bulk read and write.
     everyone = run.customer_contacts_once() + [x for x in wanted.values() if x is not None]
