@@ -267,8 +267,12 @@ def write_endpoint(
     write_one: Callable[[XeroSandbox, Any, writes.WriteOptions], writes.Outcome],
     render_one: Callable[[dict[str, Any]], dict[str, Any]],
     error_flag: str = "HasErrors",
+    answer: Callable[[XeroSandbox, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Callable[[Request], Any]:
-    """A PUT/POST endpoint: every element written on its own, answered in Xero's two modes."""
+    """A PUT/POST endpoint: every element written on its own, answered in Xero's two modes.
+
+    `answer` renders a written object for the answer when that differs from `render_one`.
+    """
 
     async def endpoint(request: Request) -> Response:
         sandbox: XeroSandbox = request.app.state.sandbox
@@ -298,10 +302,13 @@ def write_endpoint(
             tax_skew=request.scope.get("sandbox", {}).get("tax_skew"),
         )
 
-        def run() -> list[writes.Outcome]:
-            return [write_one(sandbox, element, options) for element in elements]
+        def run() -> list[tuple[writes.Outcome, dict[str, Any] | None]]:
+            done = [write_one(sandbox, element, options) for element in elements]
+            show = answer or (lambda _sb, doc: render_one(doc))
+            return [(o, show(sandbox, o.doc) if o.ok and o.doc is not None else None) for o in done]
 
-        outcomes = await run_in_threadpool(run)
+        answered = await run_in_threadpool(run)
+        outcomes = [o for o, _item in answered]
         failed = [o for o in outcomes if not o.ok]
         if summarize and failed:
             return JSONResponse(
@@ -314,9 +321,8 @@ def write_endpoint(
                 400,
             )
         items = []
-        for o in outcomes:
-            if o.ok and o.doc is not None:
-                item = render_one(o.doc)
+        for o, item in answered:
+            if item is not None:
                 item["StatusAttributeString"] = "OK"
                 items.append(item)
             else:
@@ -435,11 +441,21 @@ def _document_routes(
         "statuses": ("status", "str"),
     }
 
+    def with_contact(sandbox: XeroSandbox, doc: dict[str, Any]) -> dict[str, Any]:
+        """A written document as Xero answers it: with its whole contact (addresses, phones,
+        groups, persons), as Xero's own example answer to PUT /Invoices has it."""
+        out = render_one(doc)
+        contact = store.get(sandbox.db, store.CONTACTS, doc["Contact"]["ContactID"])
+        if contact is not None:
+            out["Contact"] = render.contact(contact)
+        return out
+
     def save(create_only: bool) -> Callable[[Request], Any]:
         return write_endpoint(
             key,
             lambda sb, el, opts: writes.save_document(sb.db, kind, el, create_only, options=opts),
             render_one,
+            answer=with_contact,
         )
 
     return [

@@ -392,3 +392,36 @@ def test_a_sales_invoice_makes_its_contact_a_customer(org):
     put(org, invoice())
     after = org.xero("GET", f"/Contacts/{org.contact_id}").json()["Contacts"][0]
     assert after["IsCustomer"] is True
+
+
+def test_a_write_answer_holds_the_whole_contact_as_xeros_example_does(org, xero_openapi):
+    """Xero's answer to PUT /Invoices carries the contact with its addresses and phones (the
+    OpenAPI's example): egress a sandbox answering with ContactID and Name alone would hide."""
+    org.xero(
+        "POST",
+        "/Contacts",
+        json={
+            "Contacts": [
+                {
+                    "ContactID": org.contact_id,
+                    "EmailAddress": "faktura@fjordevents.no",
+                    "Addresses": [{"AddressType": "POBOX", "City": "Bergen"}],
+                    "Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": "55 00 00 00"}],
+                }
+            ]
+        },
+    )
+    [created] = xero_openapi.check(put(org, invoice()))["Invoices"]
+    contact = created["Contact"]
+    assert contact["ContactID"] == org.contact_id and contact["Name"] == "Fjord Events AS"
+    assert contact["EmailAddress"] == "faktura@fjordevents.no"
+    assert contact["Addresses"][0]["City"] == "Bergen"
+    assert contact["Phones"][0]["PhoneNumber"] == "55 00 00 00"
+    [note] = org.xero(
+        "PUT",
+        "/CreditNotes",
+        json={
+            "CreditNotes": [{**invoice(None), "Type": "ACCRECCREDIT", "CreditNoteNumber": "K-1"}]
+        },
+    ).json()["CreditNotes"]
+    assert note["Contact"]["Addresses"][0]["City"] == "Bergen"
