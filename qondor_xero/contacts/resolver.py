@@ -149,7 +149,11 @@ class ContactResolver:
     # ---------------------------------------------------------------- reading
 
     def read(self, wanted: list[WantedContact]) -> None:
-        """Bring every Xero contact the wanted ones could match into the index, in few calls."""
+        """Bring every Xero contact the wanted ones could match into the index, in few calls.
+
+        Read whole, not `summaryOnly`: a summary leaves out the TaxNumber matching goes by and
+        the Addresses and Phones that decide whether a matched contact needs an update.
+        """
         todo = (
             [x for x in wanted if x.keys.contact_number not in self.looked_up]
             if not self.complete
