@@ -13,12 +13,13 @@ from singer_sdk.exceptions import ConfigValidationError
 from qondor_xero.mapping import MappingError, load_mapping
 from qondor_xero.stop import Describe, Faults, SettingError, stops_in_one_line
 from qondor_xero.xero import XeroClient
+from qondor_xero.xero.dates import xero_datetime
 from qondor_xero.xero.errors import XeroError
 from qondor_xero.xero.settings import XERO_REQUIRED, XERO_SETTINGS, xero_client
 
 from .bookmarks import DEFAULT_LOOKBACK_DAYS
 from .read import DocumentRead
-from .records import XeroRecordError, xero_datetime
+from .records import XeroRecordError
 from .streams import STREAM_TYPES
 
 _OWN_SETTINGS = th.PropertiesList(
