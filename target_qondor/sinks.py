@@ -6,6 +6,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import RecordSink
+from typing_extensions import override
 
 from .changes import check_change
 from .payments import Outcome, apply_payment_status, describe, settled_by_credit
@@ -26,16 +27,19 @@ class PaidInvoiceSink(RecordSink):
     the invoice and the field, and the run goes on (the SDK would stop it with a traceback).
     """
 
+    @override
     def __init__(self, target: TargetQondor, *args: Any, **kwargs: Any) -> None:
         super().__init__(target, *args, **kwargs)
         self.qondor_target = target  # owns the Qondor client and the run's summary
         self.schema = dates_as_text(self.schema)
 
     @property
+    @override
     def validate_schema(self) -> bool:
         """No SDK validation: `apply_payment_status` checks the fields it uses."""
         return False
 
+    @override
     def process_record(self, record: dict[str, Any], context: dict) -> None:
         """Apply one Xero invoice's payment status to Qondor and count the outcome."""
         summary = self.qondor_target.summary
@@ -57,6 +61,7 @@ class InvoiceChangeSink(RecordSink):
     """Reports each change in Xero that Qondor cannot show (tap-xero's `invoice_changes`) with one
     warning line and a count; Qondor is never changed for these."""
 
+    @override
     def __init__(self, target: TargetQondor, *args: Any, **kwargs: Any) -> None:
         super().__init__(target, *args, **kwargs)
         self.qondor_target = target
@@ -64,10 +69,12 @@ class InvoiceChangeSink(RecordSink):
         self.seen: set[tuple[str, ...]] = set()  # changes looked at in this run, reported or not
 
     @property
+    @override
     def validate_schema(self) -> bool:
         """No SDK validation: `check_change` checks the fields it uses."""
         return False
 
+    @override
     def process_record(self, record: dict[str, Any], context: dict) -> None:
         """Look the invoice up in Qondor once per change and report what it shows."""
         summary = self.qondor_target.summary
@@ -87,6 +94,7 @@ class InvoiceChangeSink(RecordSink):
 class IgnoredStreamSink(RecordSink):
     """Accepts a stream target-qondor has no use for (e.g. credit_notes) and does nothing."""
 
+    @override
     def process_record(self, record: dict[str, Any], context: dict) -> None:
         """Ignore the record."""
 
