@@ -20,12 +20,10 @@ DATE_FORMATS = frozenset({"date-time", "date", "time"})
 _SETTLED = frozenset({Outcome.MARKED_PAID, Outcome.ALREADY_PAID})
 
 
-class PaidInvoiceSink(RecordSink):
-    """Marks the Qondor invoice of each PAID Xero invoice record Paid, one record at a time.
-
-    Records are checked here rather than by the SDK: a bad one is refused with one line naming
-    the invoice and the field, and the run goes on (the SDK would stop it with a traceback).
-    """
+class _CheckedSink(RecordSink):
+    """A sink whose records are checked by its own code, not the SDK: a bad one is refused with
+    one line naming the invoice and the field, and the run goes on (the SDK would stop it with a
+    traceback)."""
 
     @override
     def __init__(self, target: TargetQondor, *args: Any, **kwargs: Any) -> None:
@@ -36,8 +34,13 @@ class PaidInvoiceSink(RecordSink):
     @property
     @override
     def validate_schema(self) -> bool:
-        """No SDK validation: `apply_payment_status` checks the fields it uses."""
+        """No SDK validation: the sink checks the fields it uses."""
         return False
+
+
+class PaidInvoiceSink(_CheckedSink):
+    """Marks the Qondor invoice of each PAID Xero invoice record Paid, one record at a time
+    (`apply_payment_status` checks the fields it uses)."""
 
     @override
     def process_record(self, record: dict[str, Any], context: dict) -> None:
@@ -57,22 +60,15 @@ class PaidInvoiceSink(RecordSink):
         summary.record(invoice_id, outcome, problem)
 
 
-class InvoiceChangeSink(RecordSink):
+class InvoiceChangeSink(_CheckedSink):
     """Reports each change in Xero that Qondor cannot show (tap-xero's `invoice_changes`) with one
-    warning line and a count; Qondor is never changed for these."""
+    warning line and a count; Qondor is never changed for these (`check_change` checks the
+    fields it uses)."""
 
     @override
     def __init__(self, target: TargetQondor, *args: Any, **kwargs: Any) -> None:
         super().__init__(target, *args, **kwargs)
-        self.qondor_target = target
-        self.schema = dates_as_text(self.schema)
         self.seen: set[tuple[str, ...]] = set()  # changes looked at in this run, reported or not
-
-    @property
-    @override
-    def validate_schema(self) -> bool:
-        """No SDK validation: `check_change` checks the fields it uses."""
-        return False
 
     @override
     def process_record(self, record: dict[str, Any], context: dict) -> None:
