@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 
 # (module, class) of every client-side pacer; a missing one is skipped.
 PACERS = [
+    ("qondor_xero.pacing", "Pacer"),
     ("qondor_xero.qondor.client", "Pacer"),
     ("qondor_xero.xero.pacing", "Pacer"),
     ("qondor_xero.xero.pacing", "XeroPacer"),

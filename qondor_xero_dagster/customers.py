@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from qondor_xero.stop import one_line
+
 DEFAULT_EVERY_MINUTES = 5
 ANNOTATION = "qondor-xero"
 
@@ -57,7 +59,7 @@ def find_customers(project_dir: str | os.PathLike[str]) -> list[Customer]:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise ValueError(f"{path.name}: not valid YAML ({_one_line(exc)})") from None
+            raise ValueError(f"{path.name}: not valid YAML ({one_line(exc)})") from None
         for environment in data.get("environments") or []:
             name = (environment or {}).get("name")
             if not name:
@@ -81,7 +83,3 @@ def find_customers(project_dir: str | os.PathLike[str]) -> list[Customer]:
     if len(set(keys)) != len(keys):
         raise ValueError("two environments differ only in punctuation; rename one")
     return sorted(customers.values(), key=lambda c: c.environment)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())

@@ -13,18 +13,22 @@ from typing import IO, TYPE_CHECKING, Any
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 from singer_sdk.helpers.types import Context
 from singer_sdk.streams import Stream
+from typing_extensions import override
 
 from qondor_xero.mapping import Mapping
-from qondor_xero.qondor import QondorClient, contract
+from qondor_xero.qondor import QondorClient, QondorError, contract
+from qondor_xero.qondor.contract import InvoiceType
 from tap_qondor.records import place_null_objects
 
 # How the SDK stops a stream at `--test`'s record limit: no error of ours.
 STOPPED_BY_TEST = (AbortedSyncFailedException, AbortedSyncPausedException)
+# Not logged as the SDK's "unhandled error" line either: a Qondor fault, which the tap reports
+# in one line of its own (tap.py `invoke`).
+QUIET = (*STOPPED_BY_TEST, QondorError)
 
 if TYPE_CHECKING:
     from tap_qondor.tap import TapQondor
 
-InvoiceType = contract.InvoiceType
 SPOOL_IN_MEMORY = 8 << 20  # spooled items or customers beyond this go to disk
 
 
@@ -78,7 +82,7 @@ class QueueSnapshot:
         # customerId → invoice numbers of the kept items that name it, in queue order
         self._named: dict[int, list[str]] = {}
         self._customers: LineSpool | None = None
-        self._office_names: dict[int, str] | None = None
+        self._office_names: dict[int, str | None] | None = None
 
     def read(self) -> int:
         """Read the queue (once): spool the items that pass the filters; how many were kept."""
@@ -140,7 +144,7 @@ class QueueSnapshot:
                     item["officeName"] = self.office_names().get(item.get("officeId"))
                 yield item
 
-    def office_names(self) -> dict[int, str]:
+    def office_names(self) -> dict[int, str | None]:
         """Office id → name (one read of Qondor's offices), for tracking and branding by office."""
         if self._office_names is None:
             self._office_names = {o["id"]: o.get("name") for o in self.client.get_offices()}
@@ -189,7 +193,7 @@ class QueueSnapshot:
 def invoice_kind(item: dict[str, Any]) -> str | None:
     """The `invoiceKind` word for a queued item, or None for an unknown type."""
     try:
-        return contract.INVOICE_KINDS[InvoiceType(item.get("invoiceType"))]
+        return contract.INVOICE_KINDS[InvoiceType(item["invoiceType"])]
     except (ValueError, KeyError):
         return None
 
@@ -197,12 +201,14 @@ def invoice_kind(item: dict[str, Any]) -> str | None:
 class QondorStream(Stream):
     """A stream read from the run's queue snapshot; full table, no bookmark that could skip items."""
 
-    primary_keys = ("id",)
+    primary_keys: tuple[str, ...] = ("id",)
     replication_key = None
 
+    @override
     def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
-        """The SDK's log, less its ERROR line when `--test` stops a stream after one record."""
-        if level == logging.ERROR and isinstance(sys.exc_info()[1], STOPPED_BY_TEST):
+        """The SDK's log, less its ERROR line when `--test` stops a stream after one record or
+        a Qondor fault stops the run (the tap says why in one line)."""
+        if level == logging.ERROR and isinstance(sys.exc_info()[1], QUIET):
             level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
 
@@ -220,6 +226,7 @@ class QondorStream(Stream):
             return 0
         return stream_map.flattening_options.max_level
 
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """The row with its null objects placed so that every loader stores NULL."""
         place_null_objects(row, self.schema, self.flatten_depth)

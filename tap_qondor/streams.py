@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from singer_sdk.helpers.types import Context
+from typing_extensions import override
 
 from qondor_xero.qondor import contract
 from tap_qondor.client import QondorStream
@@ -62,6 +63,7 @@ class CustomersStream(QondorStream):
     name = "customers"
     schema = copy.deepcopy(contract.CUSTOMER_SCHEMA)
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Each named customer once; a customer Qondor cannot find is left out and logged."""
         yield from self.queue.customers()
@@ -73,6 +75,7 @@ class InvoicesStream(QondorStream):
     name = "invoices"
     schema = item_schema(INVOICE_TYPES)
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The queued items of types 1 to 4, with `invoiceKind`."""
         for item in self.queue.items_of(INVOICE_TYPES):
@@ -85,6 +88,7 @@ class CreditNotesStream(QondorStream):
     name = "credit_notes"
     schema = item_schema(CREDIT_NOTE_TYPES)
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """The queued CreditNote items, with `invoiceKind` `credit_note`."""
         for item in self.queue.items_of(CREDIT_NOTE_TYPES):
@@ -111,6 +115,7 @@ class InvoiceLinesStream(QondorStream):
     primary_keys = ("invoiceId", "lineNo")
     schema = child_schema(contract.INVOICE_LINE_SCHEMA)
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Each line with its item's id and number, in queue order."""
         for item in self.queue.items_of(ALL_TYPES):
@@ -127,6 +132,7 @@ class InvoiceFieldsStream(QondorStream):
         ("fieldNo", {"type": "integer", "description": "Position in the item's list, from 1"}),
     )
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Each field with its item's id and number and its position, in queue order."""
         for item in self.queue.items_of(ALL_TYPES):

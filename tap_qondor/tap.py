@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
 from functools import cached_property
 from typing import Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
 
 from qondor_xero.mapping import Mapping, MappingError, load_mapping
 from qondor_xero.qondor import QondorClient, QondorError, check_api_url, contract
@@ -69,17 +71,27 @@ class TapQondor(Tap):
         ),
     ).to_dict()
 
+    @override
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kwargs.get("validate_config", True):  # a sync or --test, not --discover
+            _ = self.client, self.mapping  # a bad setting stops the run before any output
+
+    @override
     def discover_streams(self) -> list[Stream]:
         """The streams in emit order: customers, invoices, credit_notes, invoice_lines, invoice_fields."""
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
-    def load_streams(self) -> list[Stream]:
-        """The discovered streams in emit order (the SDK would sort them by name)."""
-        return self.discover_streams()
+    @property
+    @override
+    def streams(self) -> dict[str, Stream]:
+        """The streams in emit order (the SDK's `load_streams` sorts them by name)."""
+        by_name = super().streams
+        return {t.name: by_name[t.name] for t in STREAM_TYPES}
 
     @cached_property
     def client(self) -> QondorClient:
-        """The run's Qondor client."""
+        """The run's Qondor client (closed with the tap)."""
         api_key = self.config.get("api_key")
         if not api_key:
             raise SettingError("tap-qondor: setting api_key is missing or empty")
@@ -87,7 +99,9 @@ class TapQondor(Tap):
             api_url = check_api_url(self.config.get("api_url") or contract.DEFAULT_API_URL)
         except ValueError as exc:
             raise SettingError(f"tap-qondor: setting api_url: {exc}") from None
-        return QondorClient(api_url, api_key)
+        client = QondorClient(api_url, api_key)
+        weakref.finalize(self, client.close)
+        return client
 
     @cached_property
     def mapping(self) -> Mapping | None:
@@ -97,32 +111,16 @@ class TapQondor(Tap):
 
     @cached_property
     def queue(self) -> QueueSnapshot:
-        """The one read of Qondor's queue this run shares between streams."""
-        mapping = self.mapping
+        """The one read of Qondor's queue the streams share: read by the first stream synced,
+        before it emits a record (customers are fetched whole before the first is emitted);
+        its spools are removed with the tap."""
         include = self.config.get("include_types") or TYPE_NAMES
-        return QueueSnapshot(self.client, mapping, include, self.logger)
-
-    def sync_all(self) -> None:
-        """Check settings and mapping file, sync every selected stream, close the Qondor session."""
-        try:
-            _ = self.client, self.mapping  # a bad setting stops the run before any output
-            self.read_qondor()
-            super().sync_all()
-        finally:
-            if "queue" in self.__dict__:
-                self.queue.close()
-            if "client" in self.__dict__:
-                self.client.close()
-
-    def read_qondor(self) -> None:
-        """Read the queue (and customers, when selected) before any output, so a fault stops cleanly."""
-        selected = {name for name, stream in self.streams.items() if stream.selected}
-        if selected:
-            self.queue.read()
-        if "customers" in selected:
-            self.queue.fetch_customers()
+        queue = QueueSnapshot(self.client, self.mapping, include, self.logger)
+        weakref.finalize(self, queue.close)
+        return queue
 
     @classmethod
+    @override
     def invoke(cls, **kwargs: Any) -> None:  # type: ignore[override]
         """Run the tap; a bad setting, mapping file or systemic Qondor fault ends with one line."""
         faults: dict[Faults, Describe] = {

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
+from qondor_xero.xero.dates import xero_datetime
+
 from .bookmarks import PAGE_SIZE, Replays, iter_changed
-from .records import xero_datetime
 
 SPOOL_IN_MEMORY = 8 << 20  # spooled documents beyond this go to a temporary file
 

@@ -6,10 +6,9 @@ UpdatedDateUTC is a moment: an ISO 8601 date-time in UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from qondor_xero.xero.dates import parse_xero_date
+from qondor_xero.xero.dates import parse_xero_date, xero_datetime
 
 INVOICE_FIELDS = (
     "InvoiceID",
@@ -90,14 +89,6 @@ def iso_date(value: Any, label: str = "object", field: str = "date") -> str | No
     except (TypeError, ValueError):
         raise XeroRecordError(f"Xero {label}: {field} {value!r} is not a date") from None
     return moment.date().isoformat() if moment else None
-
-
-def xero_datetime(value: Any) -> datetime:
-    """Any Xero date form as an aware UTC datetime."""
-    moment = parse_xero_date(value)
-    if moment is None:
-        raise ValueError("no date")
-    return moment.astimezone(UTC)
 
 
 LINE_FIELDS = (

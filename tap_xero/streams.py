@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+from singer_sdk.helpers.types import Context
+from typing_extensions import override
 
 from qondor_xero.xero.client import PAGE_SIZE
 
@@ -57,6 +59,7 @@ class XeroStream(Stream):
     # True on a stream whose rows need the documents' LineItems: the read is then whole.
     uses_line_items = False
 
+    @override
     def log(self, message: str, *args: Any, level: int = logging.INFO, **kwargs: Any) -> None:
         """The SDK's log, less its ERROR line when `--test` stops a stream after one record."""
         if level == logging.ERROR and isinstance(sys.exc_info()[1], STOPPED_BY_TEST):
@@ -115,7 +118,8 @@ class XeroStream(Stream):
             read.read(start, Replays.from_state(pairs) if parent in chosen else None)
         return read
 
-    def get_records(self, context: dict | None) -> Iterator[dict[str, Any]]:
+    @override
+    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         """This stream's rows from the family's read."""
         yield from self.rows(self.family_read())
 
@@ -169,6 +173,7 @@ class DocumentStream(XeroStream):
         """The Singer record for one Xero document."""
         raise NotImplementedError
 
+    @override
     def rows(self, read: DocumentRead) -> Iterator[dict[str, Any]]:
         """Every document read, once per change; then the overlap's pairs go into the state."""
         newest: datetime | None = None
@@ -197,6 +202,7 @@ class LinesStream(XeroStream):
     number_field: str
     uses_line_items = True
 
+    @override
     def rows(self, read: DocumentRead) -> Iterator[dict[str, Any]]:
         """Each document's lines, in read order."""
         for doc in read:
@@ -238,6 +244,7 @@ class InvoicesStream(DocumentStream):
         "AmountCredited",
     )
 
+    @override
     def fetch(self, since: datetime) -> Iterable[dict[str, Any]]:
         """Invoices of READ_STATUSES modified since `since`, oldest first."""
         return self.xero_tap.xero.iter_invoices(
@@ -248,6 +255,7 @@ class InvoicesStream(DocumentStream):
             summary_only=not self.needs_line_items,
         )
 
+    @override
     def to_record(self, doc: dict[str, Any]) -> dict[str, Any]:
         """The `invoices` record for a Xero invoice."""
         return invoice_record(doc)
@@ -290,9 +298,10 @@ class InvoiceChangesStream(XeroStream):
         ),
     ).to_dict()
 
+    @override
     def rows(self, read: DocumentRead) -> Iterator[dict[str, Any]]:
         """Changes of the read invoices, then the payments deleted since the read's start."""
-        sales: dict[str, dict[str, Any]] = {}
+        sales: dict[Any, dict[str, Any]] = {}  # InvoiceID → figures
         reopened = False
         for doc in read:
             row = invoice_change(doc)
@@ -352,11 +361,13 @@ class CreditNotesStream(DocumentStream):
         "CreditNote", "ACCRECCREDIT or ACCPAYCREDIT", "AUTHORISED or PAID", "RemainingCredit"
     )
 
+    @override
     def fetch(self, since: datetime) -> Iterable[dict[str, Any]]:
         """AUTHORISED and PAID credit notes modified since `since`, oldest first."""
         where = " OR ".join(f'Status=="{status}"' for status in CREDIT_NOTE_STATUSES)
         return self.xero_tap.xero.iter_credit_notes(where=where, modified_since=since, order=ORDER)
 
+    @override
     def to_record(self, doc: dict[str, Any]) -> dict[str, Any]:
         """The `credit_notes` record for a Xero credit note."""
         return credit_note_record(doc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -9,16 +10,18 @@ from typing import Any
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
 
 from qondor_xero.mapping import MappingError, load_mapping
 from qondor_xero.stop import Describe, Faults, SettingError, stops_in_one_line
 from qondor_xero.xero import XeroClient
+from qondor_xero.xero.dates import xero_datetime
 from qondor_xero.xero.errors import XeroError
 from qondor_xero.xero.settings import XERO_REQUIRED, XERO_SETTINGS, xero_client
 
 from .bookmarks import DEFAULT_LOOKBACK_DAYS
 from .read import DocumentRead
-from .records import XeroRecordError, xero_datetime
+from .records import XeroRecordError
 from .streams import STREAM_TYPES
 
 _OWN_SETTINGS = th.PropertiesList(
@@ -54,19 +57,33 @@ class TapXero(Tap):
         "$schema": _OWN_SETTINGS["$schema"],
     }
 
+    @override
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kwargs.get("validate_config", True):  # a sync or --test, not --discover
+            # Every setting (client URLs, mapping file, start_date) before any output.
+            _ = (self.xero, self.payment_lookback_days, self.start_date)
+
+    @override
     def discover_streams(self) -> list[Stream]:
         """invoices, invoice_lines, invoice_changes; credit_notes and credit_note_lines (selected
         only on request)."""
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
-    def load_streams(self) -> list[Stream]:
-        """The discovered streams in that order (the SDK would sort them by name)."""
-        return self.discover_streams()
+    @property
+    @override
+    def streams(self) -> dict[str, Stream]:
+        """The streams in that order (the SDK's `load_streams` sorts them by name)."""
+        by_name = super().streams
+        return {t.name: by_name[t.name] for t in STREAM_TYPES}
 
     @cached_property
     def reads(self) -> dict[str, DocumentRead]:
-        """Each stream family's one read of Xero this run, by parent stream name."""
-        return {}
+        """Each stream family's one read of Xero this run, by parent stream name (their spools
+        are removed with the tap)."""
+        reads: dict[str, DocumentRead] = {}
+        weakref.finalize(self, _close_reads, reads)
+        return reads
 
     @cached_property
     def xero(self) -> XeroClient:
@@ -95,16 +112,8 @@ class TapXero(Tap):
         except ValueError:
             raise SettingError(f"setting start_date: {value!r} is not an ISO 8601 date") from None
 
-    def sync_all(self) -> None:
-        """Check every setting (client URLs, mapping file, start_date), then sync."""
-        _ = (self.xero, self.payment_lookback_days, self.start_date)
-        try:
-            super().sync_all()
-        finally:
-            for read in self.reads.values():
-                read.close()
-
     @classmethod
+    @override
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the tap; a Xero, mapping or data fault stops it with one clear line."""
         faults: dict[Faults, Describe] = {
@@ -114,6 +123,11 @@ class TapXero(Tap):
         }
         with stops_in_one_line(cls.logger, "tap-xero stopped: ", faults):
             super().invoke(*args, **kwargs)
+
+
+def _close_reads(reads: dict[str, DocumentRead]) -> None:
+    for read in reads.values():
+        read.close()
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def check_change(
     an invoice Qondor knows; a payment removed while Qondor shows Paid and Xero no longer does.
     Anything else (an invoice Qondor does not know, one it never sent) is not reported.
     """
-    change = record.get("Change")
+    change: Any = record.get("Change")
     reported = BY_CHANGE.get(change) if isinstance(change, str) else None
     if reported is None:
         return None, None, f"{describe(record)}: Change {change!r} is not one of {list(BY_CHANGE)}"
@@ -67,7 +67,7 @@ def check_change(
         return None, None, f"{describe(record)}: Qondor refused the lookup: {refused}"
     if qondor is None:
         return None, None, None
-    status = qondor.get("status")
+    status: Any = qondor.get("status")
     try:
         shown = InvoiceStatus(status).name
     except ValueError:

@@ -6,6 +6,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import RecordSink
+from typing_extensions import override
 
 from .changes import check_change
 from .payments import Outcome, apply_payment_status, describe, settled_by_credit
@@ -19,23 +20,29 @@ DATE_FORMATS = frozenset({"date-time", "date", "time"})
 _SETTLED = frozenset({Outcome.MARKED_PAID, Outcome.ALREADY_PAID})
 
 
-class PaidInvoiceSink(RecordSink):
-    """Marks the Qondor invoice of each PAID Xero invoice record Paid, one record at a time.
+class _CheckedSink(RecordSink):
+    """A sink whose records are checked by its own code, not the SDK: a bad one is refused with
+    one line naming the invoice and the field, and the run goes on (the SDK would stop it with a
+    traceback)."""
 
-    Records are checked here rather than by the SDK: a bad one is refused with one line naming
-    the invoice and the field, and the run goes on (the SDK would stop it with a traceback).
-    """
-
+    @override
     def __init__(self, target: TargetQondor, *args: Any, **kwargs: Any) -> None:
         super().__init__(target, *args, **kwargs)
         self.qondor_target = target  # owns the Qondor client and the run's summary
         self.schema = dates_as_text(self.schema)
 
     @property
+    @override
     def validate_schema(self) -> bool:
-        """No SDK validation: `apply_payment_status` checks the fields it uses."""
+        """No SDK validation: the sink checks the fields it uses."""
         return False
 
+
+class PaidInvoiceSink(_CheckedSink):
+    """Marks the Qondor invoice of each PAID Xero invoice record Paid, one record at a time
+    (`apply_payment_status` checks the fields it uses)."""
+
+    @override
     def process_record(self, record: dict[str, Any], context: dict) -> None:
         """Apply one Xero invoice's payment status to Qondor and count the outcome."""
         summary = self.qondor_target.summary
@@ -53,21 +60,17 @@ class PaidInvoiceSink(RecordSink):
         summary.record(invoice_id, outcome, problem)
 
 
-class InvoiceChangeSink(RecordSink):
+class InvoiceChangeSink(_CheckedSink):
     """Reports each change in Xero that Qondor cannot show (tap-xero's `invoice_changes`) with one
-    warning line and a count; Qondor is never changed for these."""
+    warning line and a count; Qondor is never changed for these (`check_change` checks the
+    fields it uses)."""
 
+    @override
     def __init__(self, target: TargetQondor, *args: Any, **kwargs: Any) -> None:
         super().__init__(target, *args, **kwargs)
-        self.qondor_target = target
-        self.schema = dates_as_text(self.schema)
         self.seen: set[tuple[str, ...]] = set()  # changes looked at in this run, reported or not
 
-    @property
-    def validate_schema(self) -> bool:
-        """No SDK validation: `check_change` checks the fields it uses."""
-        return False
-
+    @override
     def process_record(self, record: dict[str, Any], context: dict) -> None:
         """Look the invoice up in Qondor once per change and report what it shows."""
         summary = self.qondor_target.summary
@@ -87,6 +90,7 @@ class InvoiceChangeSink(RecordSink):
 class IgnoredStreamSink(RecordSink):
     """Accepts a stream target-qondor has no use for (e.g. credit_notes) and does nothing."""
 
+    @override
     def process_record(self, record: dict[str, Any], context: dict) -> None:
         """Ignore the record."""
 

@@ -4,12 +4,15 @@ changed in Xero that Qondor cannot show."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
-from typing import IO, Any
+from typing import Any
 
 from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
+from typing_extensions import override
 
 from qondor_xero.qondor import QondorClient, QondorError
 from qondor_xero.qondor.contract import DEFAULT_API_URL
@@ -46,11 +49,13 @@ class TargetQondor(Target):
 
     default_sink_class = PaidInvoiceSink
 
+    @override
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.summary = PaymentSummary()
         _ = self.qondor  # checks api_url and api_key before any input is read
 
+    @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
         """The payment sink for `invoices`, the report of `invoice_changes`; other streams are
         accepted and ignored."""
@@ -72,23 +77,33 @@ class TargetQondor(Target):
             raise SettingError(f"setting {bad}") from None
 
     @classmethod
+    @override
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the target; a setting it cannot use stops it with one line before any input."""
         with stops_in_one_line(cls.logger, "target-qondor stopped: ", {SettingError: str}):
             super().invoke(*args, **kwargs)
 
-    def listen(self, file_input: IO[str] | None = None) -> None:
-        """Process the input; a systemic Qondor fault stops the run with one clear line."""
+    @override
+    def _process_record_message(self, message_dict: dict) -> None:
+        """Process one record (its Qondor call is made now: the sinks are RecordSinks)."""
+        with self._stops_on_qondor_fault():
+            super()._process_record_message(message_dict)
+
+    @override
+    def process_endofpipe(self) -> None:
+        """Drain as usual, then write the summary."""
+        with self._stops_on_qondor_fault():
+            super().process_endofpipe()
+        self.report_summary()
+
+    @contextmanager
+    def _stops_on_qondor_fault(self) -> Iterator[None]:
+        """A systemic Qondor fault stops the run: the summary so far, why, exit status 1."""
         try:
-            super().listen(file_input)
+            yield
         except QondorError as fault:
             self.report_summary(stopped=str(fault))
             sys.exit(1)
-
-    def process_endofpipe(self) -> None:
-        """Drain as usual, then write the summary."""
-        super().process_endofpipe()
-        self.report_summary()
 
     def report_summary(self, stopped: str | None = None) -> None:
         """Write the readable summary, why the run stopped, and the JSON line to stderr."""

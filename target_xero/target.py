@@ -10,10 +10,10 @@ from singer_sdk.target_base import Target
 from typing_extensions import override
 
 from qondor_xero.stop import Stopped
+from qondor_xero.sync.report import Report
 from qondor_xero.sync.run import SyncRun
 from qondor_xero.xero.settings import XERO_REQUIRED, XERO_SETTINGS
 from target_xero.acknowledge import acknowledger_for
-from target_xero.report import Report
 from target_xero.sinks import CreditNotesSink, CustomersSink, InvoicesSink
 
 

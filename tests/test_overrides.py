@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# The plugin packages held to it (tap_qondor, tap_xero, target_qondor are not yet marked).
-CHECKED = ("target_xero",)
+# The plugin packages held to it: all four.
+CHECKED = ("tap_qondor", "tap_xero", "target_qondor", "target_xero")
 
 
 def test_plugin_overrides_are_marked_and_type_check():

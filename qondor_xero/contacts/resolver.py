@@ -24,7 +24,7 @@ from qondor_xero.xero import where as w
 
 
 class Counts(Protocol):
-    """Where a run counts what became of its objects (target_xero.report.Report)."""
+    """Where a run counts what became of its objects (qondor_xero.sync.report.Report)."""
 
     def add(self, group: str, outcome: str, n: int = 1) -> None: ...
 

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import collections
 import logging
-import math
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
@@ -23,6 +21,7 @@ import ijson
 import requests
 
 from qondor_xero.http import is_loopback, json_or_none, redact, retry_after, send, session_for
+from qondor_xero.pacing import Backoff, Pacer, Retry, send_paced
 
 from . import contract
 from .errors import (
@@ -48,62 +47,6 @@ class Ack:
 
     invoice_id: int
     changed: bool
-
-
-class Pacer:
-    """Spaces calls so no window of `window` seconds holds more than `capacity`; thread-safe.
-
-    A call counts from its start until one window after its response, so however late it
-    reaches the server (a loaded machine), no server window sees more than `capacity` of them;
-    that alone keeps the limit, so the margin is only for timer granularity (a 0.1 s margin
-    cost a tenth of Qondor's rate).
-    """
-
-    def __init__(self, rate_per_second: float, margin: float = 0.02, start_full: bool = False):
-        if rate_per_second <= 0:
-            raise ValueError("rate_per_second must be positive")
-        self.capacity = max(1, int(rate_per_second))
-        self.window = self.capacity / rate_per_second + margin
-        self._ends: list[float] = []  # when each recent call ended; inf while in flight
-        # Start full: the first call waits one window, as if the key's last window ended just
-        # then, so another process's last calls on the same key (tap → target) are not crowded.
-        self._start_full = start_full
-        self._cond = threading.Condition()
-
-    def wait(self) -> float:
-        """Block until a call may start, for a call over at once; return its start (monotonic)."""
-        with self.slot() as start:
-            return start
-
-    @contextmanager
-    def slot(self) -> Iterator[float]:
-        """Around one call: wait for room, yield its start, count it until a window after."""
-        with self._cond:
-            if self._start_full:
-                self._start_full = False
-                self._ends = [time.monotonic()] * self.capacity
-            while True:
-                now = time.monotonic()
-                self._ends = [end for end in self._ends if end + self.window > now]
-                if len(self._ends) < self.capacity:
-                    break
-                free_at = min(self._ends) + self.window
-                if math.isinf(free_at):
-                    self._cond.wait()  # every slot is a call in flight: one must end first
-                    continue
-                self._cond.release()  # sleep unlocked, so calls in flight can end
-                try:
-                    time.sleep(free_at - now)
-                finally:
-                    self._cond.acquire()
-            self._ends.append(math.inf)
-        try:
-            yield now
-        finally:
-            with self._cond:
-                self._ends.remove(math.inf)
-                self._ends.append(time.monotonic())
-                self._cond.notify_all()
 
 
 def check_api_url(api_url: str) -> str:
@@ -138,11 +81,12 @@ class QondorClient:
         self.api_url = check_api_url(api_url)
         self._api_key = api_key
         self.max_attempts = max(1, max_attempts)
-        self.backoff_base = backoff_base
+        self.backoff = Backoff(factor=backoff_base)
         self.max_retry_after = max_retry_after
         self.timeout = timeout
         self.customer_workers = max(1, customer_workers)
-        self.pacer = Pacer(rate_per_second, start_full=True)  # tap and target share one key
+        # Tap and target share one key: the first call leaves the key's last window alone.
+        self.pacer = Pacer.per_second(rate_per_second, start_full=True, name="Qondor")
         self.calls: collections.Counter[str] = collections.Counter()
         self._calls_lock = threading.Lock()
         self.session = session_for(self.api_url)
@@ -316,33 +260,41 @@ class QondorClient:
         call = f"{method} {template}"
         what = f"{method} {path}"
         url = self.api_url + path
-        for attempt in range(1, self.max_attempts + 1):
-            last = attempt == self.max_attempts
+
+        def attempt() -> tuple[requests.Response, IO[bytes] | None, float]:
             with self._calls_lock:
                 self.calls[call] += 1
-            try:
-                with self.pacer.slot() as started:
-                    response = send(
-                        self.session, method, url, params=params, json=json,
-                        timeout=self.timeout, stream=spool,
-                    )  # fmt: skip
-                    if spool and response.status_code < 400:
-                        body = _spooled(response)
-                    elif spool:
-                        _ = response.content  # an error's body is read now, for its message
-            except requests.RequestException as exc:
-                reason = self._redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
-                log.debug("%s failed (attempt %d): %s", what, attempt, reason)
+            started = time.monotonic()
+            response = send(
+                self.session, method, url, params=params, json=json,
+                timeout=self.timeout, stream=spool,
+            )  # fmt: skip
+            body = None
+            if spool and response.status_code < 400:
+                body = _spooled(response)
+            elif spool:
+                _ = response.content  # an error's body is read now, for its message
+            return response, body, started
+
+        def decide(
+            sent: tuple[requests.Response, IO[bytes] | None, float] | None,
+            dropped: BaseException | None,
+            number: int,
+        ) -> Any:
+            last = number == self.max_attempts
+            if sent is None:
+                reason = self._redact(f"{type(dropped).__name__}: {dropped}".splitlines()[0])
+                log.debug("%s failed (attempt %d): %s", what, number, reason)
                 if last:
                     raise QondorServerError(
-                        f"{what}: could not reach Qondor after {attempt} attempts ({reason})",
+                        f"{what}: could not reach Qondor after {number} attempts ({reason})",
                         call=call,
                     ) from None
-                self._sleep(self.backoff_base * 2 ** (attempt - 1))
-                continue
+                return Retry(self.backoff.delay(number))
+            response, body, started = sent
             elapsed = (time.monotonic() - started) * 1000
             status = response.status_code
-            log.debug("%s -> %d in %.0f ms (attempt %d)", what, status, elapsed, attempt)
+            log.debug("%s -> %d in %.0f ms (attempt %d)", what, status, elapsed, number)
             if status < 400:
                 return body if spool else _json_or_none(response)
             if status in RETRY_STATUSES:
@@ -350,12 +302,16 @@ class QondorClient:
                 if status == 429 and wait is not None and wait > self.max_retry_after:
                     raise self._daily_limit(what, call, wait, response)
                 if not last and (wait is None or wait <= self.max_retry_after):
-                    self._sleep(
-                        wait if wait is not None else self.backoff_base * 2 ** (attempt - 1)
-                    )
-                    continue
-            raise self._error(what, call, response, attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+                    return Retry(wait if wait is not None else self.backoff.delay(number))
+            raise self._error(what, call, response, number)
+
+        return send_paced(
+            attempt,
+            decide,
+            pacer=self.pacer,
+            dropped=(requests.RequestException,),
+            sleep=lambda seconds: self._sleep(seconds),
+        )
 
     def _sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))

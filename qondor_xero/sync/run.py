@@ -51,7 +51,7 @@ SYSTEMIC = (
 
 
 class RunReport(Protocol):
-    """The run's counters and summary (target_xero.report.Report)."""
+    """The run's counters and summary (qondor_xero.sync.report.Report)."""
 
     dry_run: bool
     items_received: int

@@ -19,11 +19,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import backoff
 import requests
 from requests.adapters import HTTPAdapter
 
 from qondor_xero.http import redact, retry_after, session_for
+from qondor_xero.pacing import Backoff, Retry, send_paced
 
 from . import scopes as sc
 from . import where as w
@@ -38,7 +38,7 @@ from .errors import (
     XeroTenantError,
     XeroValidationError,
 )
-from .pacing import Pacer, pacer_for
+from .pacing import XeroPacer, pacer_for
 from .refusals import refusal, scope_refusal
 from .urls import check_url, checked_guids, chunk_values, endpoint_name
 from .writes import (
@@ -100,6 +100,7 @@ class XeroClient:
         self.concurrency = concurrency
         self.window_seconds = window_seconds
         self.retry = retry or RetryPolicy()
+        self.backoff = Backoff(self.retry.backoff_factor, self.retry.backoff_max, jitter=True)
         self._timeout = timeout
         self._session = session_for(self.api_url)
         pool = max(10, concurrency * 2)
@@ -166,7 +167,7 @@ class XeroClient:
         """Whether this connection runs on a refresh token (a standard app)."""
         return self._auth.uses_refresh_token
 
-    def pacer(self) -> Pacer:
+    def pacer(self) -> XeroPacer:
         """The process-wide pacer of this client's tenant."""
         return pacer_for(
             self.api_origin,
@@ -483,31 +484,44 @@ class XeroClient:
             send_headers["Content-Type"] = "application/json"
             send_headers["Idempotency-Key"] = idempotency_key(tenant, method, path, params, data)
         pacer = self.pacer() if tenant_scoped else None
-        delays = backoff.expo(factor=self.retry.backoff_factor, max_value=self.retry.backoff_max)
-        next(delays)  # the generator's first value is a placeholder
+        backoffs = 0  # backoff waits so far: the next one is twice as long
         refreshed = False
         failures = 0
         throttles = 0
-        while True:
+        token = ""
+
+        def attempt() -> tuple[requests.Response, float]:
+            nonlocal token
             token = self._auth.access_token()
             send_headers["Authorization"] = f"Bearer {token}"
             started = time.monotonic()
-            resp, dropped = self._send(pacer, method, url, params, data, send_headers)
-            ms = (time.monotonic() - started) * 1000
+            return self._request(method, url, params, data, send_headers), started
+
+        def back_off(reason: str) -> Retry:
+            nonlocal backoffs
+            backoffs += 1
+            wait = self.backoff.delay(backoffs)
+            log.warning("%s: %s; retrying in %.2f s", what, reason, wait)
+            return Retry(wait)
+
+        def decide(
+            sent: tuple[requests.Response, float] | None, dropped: BaseException | None, _: int
+        ) -> Any:
+            nonlocal refreshed, failures, throttles
             with self._counts_lock:
                 self.calls[call] += 1
-            if resp is None:
-                log.debug("%s %s -> %s in %.0f ms", method, path, dropped, ms)
+            if sent is None:
+                why = f"connection failed ({type(dropped).__name__})"
+                log.debug("%s %s -> %s", method, path, why)
                 failures += 1
                 if failures > self.retry.server_retries:
-                    raise XeroServerError(
-                        f"{what} failed: {dropped} after {failures} tries", call=what
-                    )
-                self._sleep_backoff(delays, what, dropped)
-                continue
+                    raise XeroServerError(f"{what} failed: {why} after {failures} tries", call=what)
+                return back_off(why)
+            resp, started = sent
             if pacer is not None:
                 pacer.observe(resp.headers)
             status = resp.status_code
+            ms = (time.monotonic() - started) * 1000
             log.debug("%s %s -> %s in %.0f ms", method, path, status, ms)
             if status < 300 or status == 304:
                 return _json(resp) if status != 304 and resp.content else {}
@@ -517,7 +531,7 @@ class XeroClient:
             if status == 401 and not refreshed:
                 refreshed = True
                 self._auth.token_rejected(token)
-                continue
+                return Retry()
             if status == 429:
                 problem = (resp.headers.get("X-Rate-Limit-Problem") or "minute").lower()
                 with self._counts_lock:
@@ -547,11 +561,7 @@ class XeroClient:
                     what,
                     wait,
                 )
-                if pacer is not None:
-                    pacer.hold(wait)
-                else:
-                    time.sleep(wait)
-                continue
+                return Retry(wait, hold=True)
             if status >= 500:
                 failures += 1
                 reason = f"HTTP {status} {self._reason(resp)}".strip()
@@ -562,29 +572,13 @@ class XeroClient:
                 if resp.headers.get("Retry-After"):
                     wait = min(_retry_after(resp, 1.0), self.retry.backoff_max)
                     log.warning("Xero answered %s to %s: waiting %.1f s", reason, what, wait)
-                    time.sleep(wait)
-                else:
-                    self._sleep_backoff(delays, what, reason)
-                continue
+                    return Retry(wait)
+                return back_off(reason)
             raise refusal(resp, what, tenant, self._reason(resp), self._auth.secrets())
 
-    def _send(
-        self,
-        pacer: Pacer | None,
-        method: str,
-        url: str,
-        params: dict[str, str] | None,
-        data: bytes | None,
-        headers: dict[str, str],
-    ) -> tuple[requests.Response | None, str]:
-        """One attempt inside a pacing slot: (response, "") or (None, why it was dropped)."""
-        try:
-            if pacer is None:
-                return self._request(method, url, params, data, headers), ""
-            with pacer.slot():
-                return self._request(method, url, params, data, headers), ""
-        except _DROPPED as exc:
-            return None, f"connection failed ({type(exc).__name__})"
+        return send_paced(
+            attempt, decide, pacer=pacer, dropped=_DROPPED, sleep=lambda s: time.sleep(s)
+        )
 
     def _request(
         self,
@@ -599,12 +593,6 @@ class XeroClient:
         )
         _ = resp.content  # read the whole body inside the slot (a drop raises here)
         return resp
-
-    def _sleep_backoff(self, delays: Iterator[float], what: str, reason: str) -> None:
-        delay = next(delays)
-        wait = delay / 2 + backoff.full_jitter(delay / 2)
-        log.warning("%s: %s; retrying in %.2f s", what, reason, wait)
-        time.sleep(wait)
 
     def _reason(self, resp: requests.Response) -> str:
         """Xero's own words on a failed call (JSON Detail/Message or plain text), secrets removed."""

@@ -43,6 +43,14 @@ def parse_xero_date(value: str | datetime | date | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def xero_datetime(value: str | datetime | date | None) -> datetime:
+    """Any Xero date form as an aware UTC datetime; ValueError when there is none."""
+    moment = parse_xero_date(value)
+    if moment is None:
+        raise ValueError("no date")
+    return moment.astimezone(UTC)
+
+
 def format_if_modified_since(value: datetime | date | str) -> str:
     """Format a moment for `If-Modified-Since`: `2026-11-20T08:00:00Z`, UTC, no ms.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from qondor_xero.xero.client import XeroClient
@@ -53,7 +54,7 @@ XERO_REQUIRED = ("client_id", "client_secret")
 
 
 def xero_client(
-    settings: dict[str, Any], wanted_scopes: list[str] | None = None, keep_tokens: bool = False
+    settings: Mapping[str, Any], wanted_scopes: list[str] | None = None, keep_tokens: bool = False
 ) -> XeroClient:
     """The Xero client for these settings; `wanted_scopes`: what to ask for when the `scopes`
     setting is empty, falling back to what the connection holds.

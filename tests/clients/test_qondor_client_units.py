@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
+from qondor_xero.pacing import Pacer
 from qondor_xero.qondor import QondorClient, check_api_url, describe_problem, trim_error_message
-from qondor_xero.qondor.client import Pacer
 
 
 def response(status: int, body, content_type: str = "application/json") -> requests.Response:
@@ -20,7 +20,7 @@ def response(status: int, body, content_type: str = "application/json") -> reque
 
 
 def test_pacer_never_lets_eleven_calls_into_one_second_from_many_threads():
-    pacer = Pacer(10.0)
+    pacer = Pacer.per_second(10.0)
     sent: list[float] = []
     lock = threading.Lock()
 
@@ -65,7 +65,7 @@ def fake_time(monkeypatch):
 
 
 def test_pacer_lets_a_first_burst_through_at_once_then_waits_one_window(fake_time):
-    pacer = Pacer(10.0)
+    pacer = Pacer.per_second(10.0, clock=fake_time.monotonic, sleep=fake_time.sleep)
     slots = [pacer.wait() for _ in range(30)]
     window = pacer.window
     assert 1.0 < window <= 1.05  # a second and a small margin, not a tenth of the rate
@@ -140,14 +140,14 @@ def test_apim_401_and_plain_text_bodies_are_described():
 def test_a_call_counts_until_one_window_after_its_response(fake_time):
     # A slow answer (or a request that reached Qondor late) must not let the next call crowd
     # the window the server counted it in.
-    pacer = Pacer(1.0)
+    pacer = Pacer.per_second(1.0, clock=fake_time.monotonic, sleep=fake_time.sleep)
     with pacer.slot():
         fake_time.now += 3  # the response takes three seconds
     assert pacer.wait() == pytest.approx(1000 + 3 + pacer.window)
 
 
 def test_a_pacer_that_starts_full_waits_one_window_before_its_first_call():
-    pacer = Pacer(10.0, start_full=True)
+    pacer = Pacer.per_second(10.0, start_full=True)
     time.sleep(pacer.window)  # created long before its first use, as in target-xero
     started = time.monotonic()
     pacer.wait()

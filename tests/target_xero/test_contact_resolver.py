@@ -8,10 +8,10 @@ from qondor_xero.contacts.resolver import (
     chunk_conditions,
     lookup_conditions,
 )
+from qondor_xero.sync.report import Report
 from qondor_xero.transform import customer_keys, customer_to_contact
 from qondor_xero.writers import XeroWriter
 from qondor_xero.xero import XeroClient
-from target_xero.report import Report
 
 
 def wanted(customer: dict) -> WantedContact:

@@ -5,7 +5,7 @@ import json
 import types
 from collections import Counter
 
-from target_xero.report import Report
+from qondor_xero.sync.report import Report
 
 
 def test_summary_is_a_table_then_one_json_line():
@@ -46,7 +46,9 @@ def test_dry_run_summary_says_nothing_was_written():
 
 def test_progress_line_estimates_time_left(monkeypatch):
     now = 5000.0  # the report's clock stands still: a loaded machine cannot add a second
-    monkeypatch.setattr("target_xero.report.time", types.SimpleNamespace(monotonic=lambda: now))
+    monkeypatch.setattr(
+        "qondor_xero.sync.report.time", types.SimpleNamespace(monotonic=lambda: now)
+    )
     report = Report()
     report.started = now - 60
     report.items_received, report.items_done = 400, 100

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from qondor_xero.xero.pacing import Pacer, SharedBudget, budget_file, pacer_for
+from qondor_xero.xero.pacing import SharedBudget, XeroPacer, budget_file, pacer_for
 
 
 class FakeClock:
@@ -27,7 +27,7 @@ def _most_in_any_window(starts, window):
 
 def test_never_more_than_rate_calls_in_any_window():
     clock = FakeClock()
-    pacer = Pacer(rate=5, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    pacer = XeroPacer(rate=5, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
     starts = []
     for _ in range(23):
         with pacer.slot():
@@ -41,7 +41,7 @@ def test_never_more_than_rate_calls_in_any_window():
 
 def test_a_slot_counts_until_one_window_after_the_response():
     clock = FakeClock()
-    pacer = Pacer(rate=1, concurrency=1, window=10, clock=clock, sleep=clock.sleep)
+    pacer = XeroPacer(rate=1, concurrency=1, window=10, clock=clock, sleep=clock.sleep)
     with pacer.slot():
         clock.now += 3  # slow response
     with pacer.slot():
@@ -50,7 +50,7 @@ def test_a_slot_counts_until_one_window_after_the_response():
 
 def test_hold_delays_every_caller():
     clock = FakeClock()
-    pacer = Pacer(rate=100, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    pacer = XeroPacer(rate=100, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
     pacer.hold(7)
     with pacer.slot():
         assert clock.now == pytest.approx(1007)
@@ -60,7 +60,7 @@ def test_hold_delays_every_caller():
 
 def test_server_remaining_header_books_calls_made_elsewhere():
     clock = FakeClock()
-    pacer = Pacer(rate=10, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    pacer = XeroPacer(rate=10, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
     with pacer.slot():
         pass
     # We made 1 call, but the server says only 2 are left: another process used 7.
@@ -75,7 +75,7 @@ def test_server_remaining_header_books_calls_made_elsewhere():
 
 def test_calls_in_flight_when_the_count_came_are_counted_as_spent():
     clock = FakeClock()
-    pacer = Pacer(rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    pacer = XeroPacer(rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
     flying = [pacer.acquire() for _ in range(3)]
     done = pacer.acquire()
     pacer.release(done)
@@ -90,7 +90,7 @@ def test_calls_in_flight_when_the_count_came_are_counted_as_spent():
 
 def test_the_latest_count_holds_for_a_window_from_when_it_came():
     clock = FakeClock()
-    pacer = Pacer(rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    pacer = XeroPacer(rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
     pacer.observe({"X-MinLimit-Remaining": "0"})  # Xero's limit is lower than ours
     starts = []
     for _ in range(3):
@@ -106,7 +106,7 @@ def test_a_count_from_another_process_holds_here(tmp_path):
 
     def process():
         budget = SharedBudget(tmp_path / "t.json", clock=clock)
-        return Pacer(
+        return XeroPacer(
             rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep, budget=budget
         )
 
@@ -125,7 +125,7 @@ def test_a_count_from_another_process_holds_here(tmp_path):
 def test_a_torn_budget_file_means_no_budget(tmp_path):
     path = tmp_path / "t.json"
     path.write_text("{not json")
-    pacer = Pacer(rate=2, concurrency=2, budget=SharedBudget(path))
+    pacer = XeroPacer(rate=2, concurrency=2, budget=SharedBudget(path))
     with pacer.slot(), pacer.slot():
         assert pacer.waited == 0
 
@@ -139,7 +139,7 @@ def test_the_budget_file_is_per_tenant_and_host_and_names_neither():
 
 def test_day_remaining_low_warns_once_and_never_waits_for_the_day(caplog):
     clock = FakeClock()
-    pacer = Pacer(rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep, name="t1")
+    pacer = XeroPacer(rate=60, concurrency=5, window=60, clock=clock, sleep=clock.sleep, name="t1")
     with caplog.at_level("WARNING"):
         pacer.observe({"X-MinLimit-Remaining": "59", "X-DayLimit-Remaining": "1"})
         pacer.observe({"X-MinLimit-Remaining": "59", "X-DayLimit-Remaining": "0"})
@@ -158,7 +158,7 @@ def test_day_remaining_low_means_one_call_at_a_time():
             reached.set()  # the waiter is inside acquire(), holding the pacer's lock
         return time.monotonic()
 
-    pacer = Pacer(rate=1000, concurrency=5, clock=clock)
+    pacer = XeroPacer(rate=1000, concurrency=5, clock=clock)
     pacer.observe({"X-DayLimit-Remaining": "8"})
     first = pacer.acquire()
     started = []
@@ -180,7 +180,7 @@ def test_day_remaining_low_means_one_call_at_a_time():
 
 def test_garbage_headers_are_ignored():
     clock = FakeClock()
-    pacer = Pacer(rate=5, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
+    pacer = XeroPacer(rate=5, concurrency=5, window=60, clock=clock, sleep=clock.sleep)
     pacer.observe({"X-MinLimit-Remaining": "lots", "X-DayLimit-Remaining": "few"})
     pacer.observe({})
     # Nothing was booked and nothing serialised: five calls go out at once, side by side.
@@ -195,7 +195,7 @@ def test_garbage_headers_are_ignored():
 
 
 def test_in_flight_cap_holds_across_threads():
-    pacer = Pacer(rate=1000, concurrency=2)
+    pacer = XeroPacer(rate=1000, concurrency=2)
     lock = threading.Lock()
     peak = [0, 0]  # current, max
 
@@ -218,7 +218,7 @@ def test_in_flight_cap_holds_across_threads():
 
 
 def test_threads_share_the_window():
-    pacer = Pacer(rate=4, concurrency=5, window=0.5)
+    pacer = XeroPacer(rate=4, concurrency=5, window=0.5)
     starts = []
     lock = threading.Lock()
 
@@ -245,4 +245,4 @@ def test_one_pacer_per_tenant_and_host_with_the_strictest_limits():
 
 def test_bad_limits_are_refused():
     with pytest.raises(ValueError):
-        Pacer(rate=0)
+        XeroPacer(rate=0)

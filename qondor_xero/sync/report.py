@@ -1,4 +1,4 @@
-"""What a run did: counters, progress lines while paced, the end-of-run table and JSON line."""
+"""What a target-xero run did: counters, progress lines while paced, the end-of-run table and JSON line."""
 
 from __future__ import annotations
 
