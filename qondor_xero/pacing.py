@@ -9,7 +9,7 @@ still takes (Xero's `X-MinLimit-Remaining`, shared between processes by `xero.pa
 
 `send_paced` is the one retry loop: each attempt inside a pacing slot, the client's `decide`
 hook turning the answer (or the dropped connection) into the result, a `Retry`, or an error.
-Qondor configures it with 10 calls per 1.02 s, Xero with a per-tenant Pacer (`xero.pacing`).
+Qondor configures it with 10 calls per 1.005 s, Xero with a per-tenant Pacer (`xero.pacing`).
 """
 
 from __future__ import annotations
@@ -101,12 +101,14 @@ class Pacer:
 
     @classmethod
     def per_second(
-        cls, rate_per_second: float, margin: float = 0.02, *, start_full: bool = False, **kwargs
+        cls, rate_per_second: float, margin: float = 0.005, *, start_full: bool = False, **kwargs
     ) -> Pacer:
         """`rate_per_second` calls per second, as whole calls per window of the matching length
-        plus `margin` (10/s: 10 calls per 1.02 s); no separate cap on calls in flight. A call
-        already counts until a window after its response, which alone keeps the rate, so the
-        margin is only for timer granularity (0.1 s cost a tenth of Qondor's rate)."""
+        plus `margin` (10/s: 10 calls per 1.005 s); no separate cap on calls in flight. A call
+        counts until a window after its response, so the next call in its slot reaches the
+        server a whole window after it did: that alone keeps any sliding or fixed window of the
+        server's within the rate, and the margin is only for timer granularity (0.1 s cost a
+        tenth of Qondor's rate, 0.02 s a fiftieth)."""
         if rate_per_second <= 0:
             raise ValueError("rate_per_second must be positive")
         capacity = max(1, int(rate_per_second))
