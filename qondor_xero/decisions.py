@@ -37,7 +37,13 @@ class Decision:
 
 def invoice_decision(item: dict[str, Any], payload: dict[str, Any], held: dict | None) -> Decision:
     """An invoice: create a new number; leave a PAID copy (a person settled it) or an identical
-    one; fail a VOIDED or DELETED one (not ours to revive); update the rest."""
+    one; fail a VOIDED or DELETED one (not ours to revive); update the rest.
+
+    A copy that differs only in its link back to Qondor (`Url`: one written before the link
+    existed, or under another link setting) counts as identical: what the customer is billed is
+    unchanged, so it is not rewritten (and read again by the payment sync) for the link alone;
+    an update for any other field carries the link along.
+    """
     if held is None:
         return Decision("create")
     status = held.get("Status")
@@ -45,7 +51,8 @@ def invoice_decision(item: dict[str, Any], payload: dict[str, Any], held: dict |
         return Decision("fail", held, reason=cancelled_in_xero(item, held))
     if status == "PAID":
         return Decision("leave", held, reason="PAID in Xero")
-    if changed := differences(payload, held):
+    changed = differences(payload, held)
+    if [name for name in changed if name != "Url"]:
         return Decision("update", held, changed)
     return Decision("leave", held)
 

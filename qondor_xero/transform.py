@@ -291,8 +291,10 @@ def invoice_to_xero(
     taxes: dict[str, AccountTax] | None = None,
     themes: dict[str, str] | None = None,
     plan: MoneyPlan | None = None,
+    url: str | None = None,
 ) -> dict[str, Any]:
-    """The Xero ACCREC invoice for a Qondor invoice (card payments are always AUTHORISED)."""
+    """The Xero ACCREC invoice for a Qondor invoice (card payments are always AUTHORISED);
+    `url` is its link back to the Qondor item (links.qondor_link)."""
     card = item_kind(item) == CARD_PAYMENT
     invoice: dict[str, Any] = {
         "Type": "ACCREC",
@@ -300,7 +302,7 @@ def invoice_to_xero(
         **_header(item, mapping, contact_id, themes),
         "DueDate": item.get("dueDate") or (item["invoiceDate"] if card else None),
         "Reference": render_reference(mapping.reference, item),
-        "Url": item.get("url") or None,
+        "Url": url or None,
         "Status": "AUTHORISED" if card else mapping.invoice_status,
         "LineItems": _line_items(item, mapping, taxes, plan),
     }

@@ -21,6 +21,7 @@ INVOICE_FIELDS = (
     "AmountDue",
     "AmountPaid",
     "AmountCredited",
+    "Url",  # the link back to the Qondor item: target-qondor reads its id (qondor_xero.links)
 )
 CREDIT_NOTE_FIELDS = (
     "CreditNoteID",

@@ -209,7 +209,9 @@ class LinesStream(XeroStream):
             yield from line_records(doc, read.id_field, self.number_field)
 
 
-def _document_schema(kind: str, types: str, statuses: str, *amounts: str) -> dict[str, Any]:
+def _document_schema(
+    kind: str, types: str, statuses: str, *amounts: str, extra: tuple[th.Property, ...] = ()
+) -> dict[str, Any]:
     """The record schema of an invoice or a credit note (`kind` names its id and number fields)."""
     return th.PropertiesList(
         th.Property(f"{kind}ID", th.StringType, required=True),
@@ -225,6 +227,7 @@ def _document_schema(kind: str, types: str, statuses: str, *amounts: str) -> dic
         *(th.Property(amount, _money) for amount in amounts),
         th.Property("FullyPaidOnDate", th.DateType),
         th.Property("UpdatedDateUTC", th.DateTimeType, required=True),
+        *extra,
     ).to_dict()
 
 
@@ -242,6 +245,7 @@ class InvoicesStream(DocumentStream):
         "AmountDue",
         "AmountPaid",
         "AmountCredited",
+        extra=(th.Property("Url", th.StringType, description="Link to the source document"),),
     )
 
     @override

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from qondor_xero import links
 from qondor_xero.qondor import QondorClient, QondorNotFound, QondorValidationError
 from qondor_xero.qondor.contract import InvoiceStatus
 from qondor_xero.xero.dates import xero_day
@@ -93,14 +94,25 @@ def settled_by_credit(record: dict[str, Any]) -> bool:
     return not record.get("AmountPaid") and bool(record.get("AmountCredited"))
 
 
+def paid_when_issued(record: dict[str, Any]) -> bool:
+    """Whether Xero shows the invoice settled as target-xero settles it in the invoice sync (a
+    card payment on the invoice date, or credit notes alone), which then marks it Paid itself."""
+    day = xero_day(record.get("Date"))
+    return settled_by_credit(record) or (day is not None and paid_date(record) == day)
+
+
 def apply_payment_status(
-    client: QondorClient, record: dict[str, Any]
+    client: QondorClient, record: dict[str, Any], link_template: str | None = None
 ) -> tuple[Outcome, str | None]:
     """Mark the Qondor invoice for a PAID Xero invoice Paid; return the outcome and any problem.
 
-    Only a PAID sales invoice makes Qondor calls: one lookup by external reference (the Xero
-    InvoiceID), then SetAsPaid unless it is already Paid. Systemic Qondor faults (auth, daily
-    limit, server down) propagate; a refusal about this one invoice is returned as REFUSED.
+    Only a PAID sales invoice makes Qondor calls, one in the usual case. With the Qondor id in
+    the invoice's Url (links.qondor_id): SetAsPaid; but when Xero shows it settled as the
+    invoice sync settles it (`paid_when_issued`, already Paid in Qondor unless target-xero
+    stopped between Processed and Paid), one read of the Qondor invoice first, and SetAsPaid
+    only if it is not Paid. Without a readable id: one lookup by external reference (the Xero
+    InvoiceID), then SetAsPaid unless it is Paid. Systemic Qondor faults (auth, daily limit,
+    server down) propagate; a refusal about this one invoice is returned as REFUSED.
     """
     status = record.get("Status")
     if not isinstance(status, str) or not status:
@@ -117,8 +129,17 @@ def apply_payment_status(
         value = record.get("FullyPaidOnDate")
         problem = "is missing" if value is None else f"{value!r} is not a date"
         return Outcome.REFUSED, f"{describe(record)}: PAID but FullyPaidOnDate {problem}"
+    qondor_id = links.qondor_id(record.get("Url"), link_template)
     try:
-        qondor_invoice = client.get_invoice_by_external_reference(str(invoice_id))
+        if qondor_id is not None and not paid_when_issued(record):
+            ack = client.set_as_paid(qondor_id, when)
+            return (Outcome.MARKED_PAID if ack.changed else Outcome.ALREADY_PAID), None
+        if qondor_id is not None:
+            qondor_invoice: dict | None = client.get_invoice(qondor_id)
+            if (qondor_invoice or {}).get("externalReference") != invoice_id:
+                qondor_invoice = None  # not this invoice's item (or not Processed yet)
+        else:
+            qondor_invoice = client.get_invoice_by_external_reference(str(invoice_id))
         if qondor_invoice is None:
             return Outcome.UNKNOWN, None
         if qondor_invoice.get("status") == InvoiceStatus.Paid:

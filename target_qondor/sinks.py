@@ -51,7 +51,9 @@ class PaidInvoiceSink(_CheckedSink):
         paid = record.get("Status") == "PAID"
         if prior in _SETTLED or (prior == Outcome.UNKNOWN and paid):
             return  # seen earlier in this run (overlap replay or a second update)
-        outcome, problem = apply_payment_status(self.qondor_target.qondor, record)
+        outcome, problem = apply_payment_status(
+            self.qondor_target.qondor, record, self.qondor_target.link_template
+        )
         if problem:
             self.logger.warning("%s", problem)
         elif outcome == Outcome.MARKED_PAID:

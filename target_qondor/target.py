@@ -14,6 +14,7 @@ from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 from typing_extensions import override
 
+from qondor_xero.links import link_template
 from qondor_xero.qondor import QondorClient, QondorError
 from qondor_xero.qondor.contract import DEFAULT_API_URL
 from qondor_xero.stop import SettingError, stops_in_one_line
@@ -45,6 +46,11 @@ class TargetQondor(Target):
             secret=True,
             description="Qondor subscription key (Ocp-Apim-Subscription-Key)",
         ),
+        th.Property(
+            "qondor_invoice_link",
+            th.StringType,
+            description="The link target-xero writes on each Xero invoice (its Url; set both the same); {id} is the Qondor invoice id, read back to mark it Paid with no lookup. Default {api_url}/Invoicing/v1/Invoice/{id}.",
+        ),
     ).to_dict()
 
     default_sink_class = PaidInvoiceSink
@@ -54,6 +60,13 @@ class TargetQondor(Target):
         super().__init__(*args, **kwargs)
         self.summary = PaymentSummary()
         _ = self.qondor  # checks api_url and api_key before any input is read
+        try:
+            self.link_template = link_template(
+                self.config.get("qondor_invoice_link"),
+                self.config.get("api_url") or DEFAULT_API_URL,
+            )
+        except ValueError as bad:
+            raise SettingError(str(bad)) from None
 
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:

@@ -58,6 +58,11 @@ _OWN_SETTINGS = th.PropertiesList(
         description="Qondor API subscription key, for acknowledging each item.",
     ),
     th.Property(
+        "qondor_invoice_link",
+        th.StringType,
+        description="The link each Xero invoice carries to its Qondor item (Xero's Url, shown as 'Go to' in Xero); {id} is the Qondor invoice id. Default {qondor_api_url}/Invoicing/v1/Invoice/{id}; \"\" writes no link. target-qondor reads the id back from it (same setting there).",
+    ),
+    th.Property(
         "acknowledge",
         th.BooleanType,
         default=True,

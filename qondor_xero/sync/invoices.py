@@ -51,7 +51,8 @@ def _upsert(run: SyncRun, chunk: list[Ready]) -> list[Written]:
     taxes, themes = run.account_taxes, run.branding_themes
     items = [r.item for r in chunk]
     payloads = [
-        invoice_to_xero(r.item, run.mapping, r.contact_id, taxes, themes, r.plan) for r in chunk
+        invoice_to_xero(r.item, run.mapping, r.contact_id, taxes, themes, r.plan, run.link(r.item))
+        for r in chunk
     ]
     results = run.writer.create_invoices(items, payloads)
     written: dict[int, Written] = {}

@@ -11,9 +11,11 @@ from typing import Any, Protocol, TextIO
 
 from qondor_xero.contacts.resolver import ContactResolver, WantedContact, wanted_contact
 from qondor_xero.contacts.resolver import wanted_customer as _wanted_customer
+from qondor_xero.links import link_template, qondor_link
 from qondor_xero.mapping import Mapping, MappingError, load_mapping
 from qondor_xero.money import AccountTax, account_taxes
 from qondor_xero.qondor import QondorAuthError, QondorClient, QondorRateLimited, QondorServerError
+from qondor_xero.qondor.contract import DEFAULT_API_URL
 from qondor_xero.stop import Stopped, one_line
 from qondor_xero.sync.memory import Outcome, RunMemory
 from qondor_xero.tracking import (
@@ -135,6 +137,13 @@ class SyncRun:
 
     def _check_settings(self) -> None:
         """Build the clients now, so a bad URL or missing secret stops the run before any input."""
+        try:
+            self.link_template = link_template(
+                self.config.get("qondor_invoice_link"),
+                self.config.get("qondor_api_url") or DEFAULT_API_URL,
+            )
+        except ValueError as exc:
+            raise Stopped(f"target-xero: {exc}") from None
         try:
             _ = self.xero
         except (ValueError, XeroError) as exc:
@@ -264,6 +273,10 @@ class SyncRun:
         """Log progress when a few seconds have passed since the last line."""
         if self.report.progress_due():
             logger.info(self.report.progress_line(self.xero_calls(), self.qondor_calls()))
+
+    def link(self, item: dict[str, Any]) -> str | None:
+        """The invoice's `Url` back to its Qondor item (None when links are off)."""
+        return qondor_link(self.link_template, item.get("id"))
 
     # ---------------------------------------------------------------- contacts
 

@@ -105,6 +105,7 @@ class DocumentKind:
     types: tuple[str, ...]
     numbered_type: str  # the type whose number Xero keeps unique
     prefix: str
+    fields: tuple[str, ...]  # header fields kept from a write; others are ignored, as at Xero
 
 
 INVOICE = DocumentKind(
@@ -116,6 +117,7 @@ INVOICE = DocumentKind(
     ("ACCREC", "ACCPAY"),
     "ACCREC",
     "INV-",
+    DOCUMENT_FIELDS,
 )
 CREDIT_NOTE = DocumentKind(
     store.CREDIT_NOTES,
@@ -126,6 +128,8 @@ CREDIT_NOTE = DocumentKind(
     ("ACCRECCREDIT", "ACCPAYCREDIT"),
     "ACCRECCREDIT",
     "CN-",
+    # Xero's CreditNote has no Url (OpenAPI): one sent is ignored, never stored or returned.
+    tuple(f for f in DOCUMENT_FIELDS if f != "Url"),
 )
 
 
@@ -341,7 +345,7 @@ def _build_document(
         return [v.NOT_MODIFIABLE.format(label=kind.label)], None
     doc: dict[str, Any] = json.loads(json.dumps(existing)) if existing else {}
     # a null is "not given", as at Xero
-    doc.update({k: element[k] for k in DOCUMENT_FIELDS if element.get(k) is not None})
+    doc.update({k: element[k] for k in kind.fields if element.get(k) is not None})
     if kind.number_field in element:
         doc[kind.number_field] = element[kind.number_field]
     if existing is None:

@@ -74,8 +74,19 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def seed_synced_world(box: Any) -> World:
-    """Reset the sandbox and seed Qondor and Xero as an invoice sync would have left them."""
+def qondor_link_of(box: Any, qondor_id: int) -> str:
+    """The link target-xero writes on a Xero invoice by default (qondor_xero.links)."""
+    return f"{box.qondor_config()['api_url'].rstrip('/')}/Invoicing/v1/Invoice/{qondor_id}"
+
+
+def seed_synced_world(
+    box: Any, linked: tuple[int, ...] = (), qondor_paid: tuple[int, ...] = ()
+) -> World:
+    """Reset the sandbox and seed Qondor and Xero as an invoice sync would have left them.
+
+    By default no Xero copy has a link back to Qondor (synced before the link existed);
+    `linked` copies have it. `qondor_paid` items are Paid in Qondor already.
+    """
     box.reset()
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     office = make_office(1, "Qondor Oslo", "Oslo", "0150", start_date=date(2026, 1, 1))
@@ -95,7 +106,13 @@ def seed_synced_world(box: Any) -> World:
             office_id=1,
             customer=customer,
             lines=[make_line(1, "VAT25", "Hotel, 2 nights", 200, 150000)],
-            status=InvoiceStatus.Processed if xero_id else InvoiceStatus.Unprocessed,
+            status=(
+                InvoiceStatus.Paid
+                if qondor_id in qondor_paid
+                else InvoiceStatus.Processed
+                if xero_id
+                else InvoiceStatus.Unprocessed
+            ),
             external_reference=xero_id,
         )
         qondor_invoices.append(invoice)
@@ -104,6 +121,8 @@ def seed_synced_world(box: Any) -> World:
             xero_ids[qondor_id] = xero_id
             copy = xero_invoice_for(invoice, xero_id, contact, status=xero_status)
             copy["UpdatedDateUTC"] = _stamp(an_hour_ago)
+            if qondor_id in linked:
+                copy["Url"] = qondor_link_of(box, qondor_id)
             xero_invoices.append(copy)
     hand_made = str(uuid.uuid4())
     hand = xero_invoice_for(

@@ -342,6 +342,11 @@ def test_invoice_filters(many, xero_openapi):
     assert [i["InvoiceNumber"] for i in ordered["Invoices"]][:2] == ["N-4", "N-3"]
     summary = get("GET", "/Invoices?summaryOnly=true").json()["Invoices"]
     assert all("LineItems" not in i for i in summary)
+    # The link back to the source document is a header field: summary reads keep it.
+    link = "https://qondor.example/Invoicing/v1/Invoice/5012"
+    put(many, invoice("N-URL", Url=link))
+    summary = get("GET", "/Invoices?summaryOnly=true&InvoiceNumbers=N-URL").json()["Invoices"]
+    assert [i["Url"] for i in summary] == [link]
     assert get("GET", "/Invoices", params={"where": 'Colour=="red"'}).status_code == 400
 
 

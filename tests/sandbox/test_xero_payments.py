@@ -167,6 +167,17 @@ def test_credit_note_totals_and_upsert(org, xero_openapi):
     assert summary["CreditNotes"][0]["LineItems"] == listed["CreditNotes"][0]["LineItems"]
 
 
+def test_a_credit_note_keeps_no_url_as_xeros_credit_note_has_none(org, xero_openapi):
+    # Xero's OpenAPI CreditNote has no Url (Invoice has): one sent is ignored, never returned.
+    link = "https://qondor.example/Invoicing/v1/Invoice/5012"
+    response = org.xero(
+        "PUT", "/CreditNotes?summarizeErrors=false", json={"CreditNotes": [credit_note(Url=link)]}
+    )
+    [note] = xero_openapi.check(response)["CreditNotes"]
+    assert not note.get("ValidationErrors") and "Url" not in note
+    assert all("Url" not in n for n in org.xero("GET", "/CreditNotes").json()["CreditNotes"])
+
+
 def allocate(box, note_id: str, invoice_id: str, amount: float):
     body = {
         "Allocations": [

@@ -22,6 +22,7 @@ PAID_INVOICE = {
     "AmountCredited": 0.0,
     "FullyPaidOnDate": "/Date(1795996800000+0000)/",
     "UpdatedDateUTC": "/Date(1796034612345+0000)/",
+    "Url": "https://qondor.azure-api.net/Prod/Invoicing/v1/Invoice/5012",
     "LineItems": [{"Description": "Hotel"}],
 }
 
@@ -44,6 +45,7 @@ def test_paid_invoice_record_has_iso_dates_and_only_published_fields():
         "AmountCredited": 0.0,
         "FullyPaidOnDate": "2026-11-30",
         "UpdatedDateUTC": "2026-11-30T10:30:12.345000+00:00",
+        "Url": "https://qondor.azure-api.net/Prod/Invoicing/v1/Invoice/5012",
     }
 
 

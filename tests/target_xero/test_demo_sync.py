@@ -311,3 +311,21 @@ def test_same_input_twice_changes_nothing(demo, sandbox, tmp_path):
     assert (
         again.summary["payments"]["created"] == 0 and again.summary["allocations"]["created"] == 0
     )
+
+
+def test_each_invoice_written_links_back_to_its_qondor_item(demo, sandbox):
+    base = sandbox.qondor_config()["api_url"].rstrip("/")
+    before = by(demo["before_xero"]["invoices"], "InvoiceNumber")
+    linked = 0
+    for number, item in demo["queue"].items():
+        invoice = demo["invoices"].get(number)
+        if invoice is None or item.get("externalReference") != invoice["InvoiceID"]:
+            continue  # a credit note, or an item that failed
+        if number in before and invoice == before[number]:
+            assert "Url" not in invoice, number  # left as it was (100240, PAID by a person)
+            continue
+        assert invoice["Url"] == f"{base}/Invoicing/v1/Invoice/{item['id']}", number
+        linked += 1
+    assert linked >= 20
+    # Xero's CreditNote has no Url: none is kept.
+    assert all("Url" not in note for note in demo["notes"].values())
