@@ -52,8 +52,8 @@ class PaymentSyncData:
     """What the payment sync had to do."""
 
     xero_invoices: int = 0  # AUTHORISED or PAID ACCREC invoices the lookback window shows
-    paid_known: int = 0  # PAID in Xero, known to Qondor: lookup + SetAsPaid (in either flow)
-    paid_unknown: int = 0  # PAID in Xero, unknown to Qondor: lookup only
+    paid_known: int = 0  # PAID in Xero, known to Qondor: SetAsPaid, or a read if Paid already
+    paid_unknown: int = 0  # PAID in Xero, unknown to Qondor: one lookup
     synced_invoices: int = 0  # Qondor invoices with a Xero id (what a naive sync polls)
 
 
@@ -114,11 +114,13 @@ def xero_payment_floor(data: PaymentSyncData) -> Floor:
 
 
 def qondor_payment_floor(data: PaymentSyncData) -> Floor:
-    """Qondor calls of the payment sync: a reverse lookup per paid invoice, SetAsPaid if known."""
+    """Qondor calls of the payment sync: one per paid invoice. For one Qondor knows (its id in
+    the invoice's link) SetAsPaid, or one read when the invoice sync paid it already (the read
+    that finds an item target-xero left Processed); for one it does not know, one lookup."""
     return Floor(
         {
-            "lookups": data.paid_known + data.paid_unknown,
-            "SetAsPaid": data.paid_known,
+            "SetAsPaid or read (known)": data.paid_known,
+            "lookups (unknown)": data.paid_unknown,
         }
     )
 
@@ -249,8 +251,8 @@ def payment_sync_data(
         if item is None:
             data.paid_unknown += 1
         elif item.get("status") in (PROCESSED, PAID):
-            # SetAsPaid is needed once, sent by target-xero (card payments, fully credited
-            # invoices) or by target-qondor; the lookup is needed in the payment sync either way
+            # One call in the payment sync: SetAsPaid, or the read of one target-xero marked
+            # Paid already (card payments, fully credited invoices)
             data.paid_known += 1
     data.synced_invoices = sum(
         1

@@ -64,6 +64,8 @@ def test_row_has_the_issue_keys_and_report_renders():
     ]  # fmt: skip
     assert row["xero_calls"] == 6
     assert row["xero_floor"] == 1 + 1 + 2 + 1 + 1 + 8 + 1 + 1  # the last: GET /TaxRates
+    # queue + customers + acks, then one payment-sync call per paid invoice Qondor knows
+    assert row["qondor_floor"] == (1 + 30 + 100) + 50
     assert row["wall_s"] == 43.0
     assert row["cpu_ms_per_invoice"] == 10.0
     assert row["naive_xero_calls"] == 50 + 50 + 90 + 10 + 12 + 8 + 90
