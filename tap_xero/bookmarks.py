@@ -57,36 +57,52 @@ def iter_changed(
     updated: Callable[[dict[str, Any]], datetime],
     page_size: int = PAGE_SIZE,
     replays: Replays | None = None,
+    nothing_leaves: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Yield every object changed since `start` once per change, oldest first.
 
     `fetch(since)` must yield objects with UpdatedDateUTC >= `since` in ascending order, paging
-    as it goes. After each full page the walk starts a fresh query from the last UpdatedDateUTC
-    read (keyset paging), so an object updated mid-run, which moves to the end of the order,
-    cannot shift an unread one onto a page already read. An object read again unchanged (in an
-    overlap, or emitted by the previous run per `replays`) is not yielded again. When a whole
-    page shares one second, the walk falls back to the next page.
+    as it goes. An object updated mid-run moves to the end of the order, so every later one
+    shifts back by one and the first of the next page would be skipped. Two walks guard this:
+
+    - `nothing_leaves` (no change takes an object out of the fetch's filter): every page is read
+      once, and the mover shows up again at the end; an object read twice in one walk means a
+      shift may have skipped another, so the walk is read again from the mover's earlier stamp.
+    - otherwise (keyset paging): after each full page a fresh query starts from the last
+      UpdatedDateUTC read, which costs re-reading that page's last second or more. When a whole
+      page shares one second, the walk falls back to the next page.
+
+    An object read again unchanged (in an overlap, or emitted by the previous run per
+    `replays`) is not yielded again.
     """
     since = modified_since(start)
     replays = replays if replays is not None else Replays()
     while True:
         pages = iter(fetch(since))
-        while True:
-            last: datetime | None = None
-            for read, obj in enumerate(pages, start=1):
-                last = updated(obj)
-                if replays.is_new(key(obj), last):
-                    yield obj
-                if read == page_size:
+        walked: dict[Hashable, datetime] = {}
+        again: datetime | None = None  # where to read again from, after this walk
+        restart: datetime | None = None
+        for read, obj in enumerate(pages, start=1):
+            stamp, name = updated(obj), key(obj)
+            earlier = walked.get(name)
+            if earlier is not None:  # moved to the end (or Xero's order among ties shifted)
+                again = earlier if again is None else min(again, earlier)
+            walked[name] = stamp
+            if replays.is_new(name, stamp):
+                yield obj
+            if not nothing_leaves and read % page_size == 0:
+                restart = modified_since(stamp)
+                if restart > since:
                     break
-            else:
-                return
-            restart = modified_since(last) if last else since
-            if restart > since:
-                break
-            # A full page within one second: keyset paging cannot move on; read the next page.
+                # A full page within one second: keyset paging cannot move on; read the next page.
+                restart = None
         _close(pages)
-        since = restart
+        if restart is not None:
+            since = restart
+        elif nothing_leaves and again is not None:
+            since = modified_since(again)
+        else:
+            return
 
 
 class Replays:

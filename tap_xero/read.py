@@ -26,9 +26,10 @@ Fetch = Callable[[datetime], Iterable[dict[str, Any]]]
 class DocumentRead:
     """Xero documents changed since a start moment, read once, replayable in read order."""
 
-    def __init__(self, fetch: Fetch, id_field: str) -> None:
+    def __init__(self, fetch: Fetch, id_field: str, nothing_leaves: bool = False) -> None:
         self.fetch = fetch
         self.id_field = id_field
+        self.nothing_leaves = nothing_leaves  # iter_changed: read each page once
         self.start: datetime | None = None
         self.replays: Replays | None = None  # the overlap's pairs, when the parent's state has them
         self._file: IO[bytes] | None = None
@@ -50,6 +51,7 @@ class DocumentRead:
             updated=lambda d: xero_datetime(d.get("UpdatedDateUTC")),
             page_size=PAGE_SIZE,
             replays=replays,
+            nothing_leaves=self.nothing_leaves,
         ):
             spool.write(json.dumps(doc).encode("utf-8") + b"\n")
         self.start, self._file = start, spool

@@ -105,7 +105,9 @@ class XeroStream(Stream):
         if read is None:
             parent = self.xero_tap.streams[self.family]
             assert isinstance(parent, DocumentStream)
-            read = reads[self.family] = DocumentRead(parent.fetch, parent.id_field)
+            read = reads[self.family] = DocumentRead(
+                parent.fetch, parent.id_field, parent.nothing_leaves
+            )
         if not read.done:
             selected = [s for s in self.family_streams() if s.selected]
             chosen = [s for s in selected if s.name == self.family] or selected
@@ -164,6 +166,9 @@ class DocumentStream(XeroStream):
     """Invoices or credit notes themselves: the family's parent, which owns the Xero read."""
 
     id_field: str
+    # True when no change takes a document out of `fetch`'s filter (it only moves to the end of
+    # the order): the read then reads each page once (bookmarks.iter_changed).
+    nothing_leaves = False
 
     def fetch(self, since: datetime) -> Iterable[dict[str, Any]]:
         """Documents with UpdatedDateUTC >= `since`, oldest first, paged by the client."""
@@ -238,6 +243,9 @@ class InvoicesStream(DocumentStream):
     family = "invoices"
     primary_keys = ("InvoiceID",)
     id_field = "InvoiceID"
+    # READ_STATUSES hold every status an invoice can move to once it is read (VOIDED and
+    # DELETED are final; Xero never takes one back to DRAFT or SUBMITTED).
+    nothing_leaves = True
     schema = _document_schema(
         "Invoice",
         "ACCREC (sales) or ACCPAY (bill)",
@@ -328,6 +336,7 @@ class InvoiceChangesStream(XeroStream):
             key=lambda p: p.get("PaymentID"),
             updated=lambda p: xero_datetime(p.get("UpdatedDateUTC")),
             page_size=PAGE_SIZE,
+            nothing_leaves=True,  # a deleted payment stays deleted
         ):
             ref = (payment.get("Invoice") or {}).get("InvoiceID")
             row = removed_payment_change(payment, sales.get(ref))

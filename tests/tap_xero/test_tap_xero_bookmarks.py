@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tap_xero.bookmarks import Replays, iter_changed, modified_since, sync_start
 
 NOW = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
@@ -69,7 +71,7 @@ class FakeXero:
             page += 1
 
 
-def walk(xero, start, page_size, replays=None):
+def walk(xero, start, page_size, replays=None, nothing_leaves=False):
     return list(
         iter_changed(
             xero.fetch,
@@ -78,22 +80,45 @@ def walk(xero, start, page_size, replays=None):
             updated=lambda o: o["UpdatedDateUTC"],
             page_size=page_size,
             replays=replays,
+            nothing_leaves=nothing_leaves,
         )
     )
 
 
-def test_every_invoice_once_across_pages():
+# Both walks: keyset paging (credit notes, which can leave the read by being voided) and one
+# read of each page (invoices: every status they can move to is read).
+WALKS = pytest.mark.parametrize("nothing_leaves", [False, True], ids=["keyset", "each-page-once"])
+
+
+@WALKS
+def test_every_invoice_once_across_pages(nothing_leaves):
     base = datetime(2026, 11, 1, tzinfo=UTC)
     stamps = [base + timedelta(seconds=10 * i) for i in range(25)]
     xero = FakeXero(stamps, page_size=10)
-    got = walk(xero, base, page_size=10)
+    got = walk(xero, base, page_size=10, nothing_leaves=nothing_leaves)
     assert sorted(o["InvoiceID"] for o in got) == sorted(xero.invoices)
     assert len(got) == 25
-    # each restart begins one second before the last stamp read
-    assert xero.queries[1] == stamps[9] - timedelta(seconds=1)
+    if not nothing_leaves:  # each restart begins one second before the last stamp read
+        assert xero.queries[1] == stamps[9] - timedelta(seconds=1)
 
 
-def test_invoice_updated_mid_run_does_not_push_another_past_the_walk():
+def test_invoices_ten_a_second_are_read_one_page_each_and_no_page_twice():
+    # As a bulk invoice sync leaves them: many per second, so keyset restarts (one second of
+    # overlap each) would read most of every page twice.
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    stamps = [base + timedelta(milliseconds=100 * i) for i in range(95)]
+    xero = FakeXero(stamps, page_size=10)
+    got = walk(xero, base, page_size=10, nothing_leaves=True)
+    assert sorted(o["InvoiceID"] for o in got) == sorted(xero.invoices)
+    assert len(got) == 95
+    assert (len(xero.queries), xero.pages_read) == (1, 10)
+    keyset = FakeXero(stamps, page_size=10)
+    assert len(walk(keyset, base, page_size=10)) == 95
+    assert keyset.pages_read > 10  # what the invoices' read no longer costs
+
+
+@WALKS
+def test_invoice_updated_mid_run_does_not_push_another_past_the_walk(nothing_leaves):
     base = datetime(2026, 11, 1, tzinfo=UTC)
     stamps = [base + timedelta(seconds=10 * i) for i in range(25)]
     xero = FakeXero(stamps, page_size=10)
@@ -104,7 +129,7 @@ def test_invoice_updated_mid_run_does_not_push_another_past_the_walk():
             fake.invoices["inv-3"] = base + timedelta(hours=1)
 
     xero.on_page = pay_inv_3_after_first_page
-    got = walk(xero, base, page_size=10)
+    got = walk(xero, base, page_size=10, nothing_leaves=nothing_leaves)
     seen = {o["InvoiceID"] for o in got}
     assert seen == set(xero.invoices), "an unchanged invoice was skipped"
     assert [o["UpdatedDateUTC"] for o in got if o["InvoiceID"] == "inv-3"] == [
@@ -113,11 +138,12 @@ def test_invoice_updated_mid_run_does_not_push_another_past_the_walk():
     ]
 
 
-def test_a_full_page_within_one_second_falls_back_to_the_next_page():
+@WALKS
+def test_a_full_page_within_one_second_falls_back_to_the_next_page(nothing_leaves):
     base = datetime(2026, 11, 1, tzinfo=UTC)
     stamps = [base + timedelta(milliseconds=i) for i in range(23)]
     xero = FakeXero(stamps, page_size=10)
-    got = walk(xero, base, page_size=10)
+    got = walk(xero, base, page_size=10, nothing_leaves=nothing_leaves)
     assert len(got) == 23
     assert len(xero.queries) == 1
 

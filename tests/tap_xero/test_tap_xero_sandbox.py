@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from xero_invoices import (
     TapRun,
@@ -155,7 +156,25 @@ def test_invoice_paid_mid_run_pushes_no_other_invoice_out_of_the_read(sandbox, t
     assert run.returncode == 0, run.stderr[-2000:]
     assert set(run.ids()) == set(ids), f"{len(set(ids) - set(run.ids()))} invoices were skipped"
     assert [r["Status"] for r in run.records() if r["InvoiceID"] == ids[3]][-1] == "PAID"
-    assert len(sandbox.xero_requests()) >= 3  # token, page 1, the keyset restart
+    assert len(sandbox.xero_requests()) >= 4  # token, pages 1 and 2, the read again after the move
+
+
+def test_invoices_many_a_second_are_read_with_no_page_twice(sandbox, tmp_path):
+    """2,100 invoices, 20 a second as a bulk invoice sync leaves them: three pages, one query."""
+    base = datetime.now(UTC) - timedelta(days=2)
+    ids = seed_invoices(
+        sandbox,
+        [xero_invoice(f"INV-{n:04d}", base + timedelta(milliseconds=50 * n)) for n in range(2100)],
+    )
+    sandbox.xero_requests(clear=True)
+
+    run = run_tap(sandbox, tmp_path)
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert sorted(run.ids()) == sorted(ids)
+    reads = [parse_qs(r["query"]) for r in sandbox.xero_requests() if r["path"] == INVOICES]
+    # pages 1, 2, 3 of one query: keyset restarts would re-read each page's last second
+    assert [q.get("page") for q in reads] == [["1"], ["2"], ["3"]], reads
 
 
 def test_created_by_my_app_reads_only_what_the_app_created(sandbox, tmp_path):
