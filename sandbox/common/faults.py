@@ -155,7 +155,16 @@ class FaultMiddleware:
             notes["fault"] = "tax_skew"
             notes["tax_skew"] = rule.tax_skew
         if rule.delay:
+            # Held before it is handled: the request is read in full first, as a server reads it
+            # before acting; a client gone meanwhile means it is never handled (never committed),
+            # however large its body (the server would otherwise stop reading at its buffer's
+            # high-water mark and see the body, not the disconnect, after the wait).
+            read = await _read_whole(receive)
             await asyncio.sleep(float(rule.delay))
+            if await _gone(receive):
+                notes["status"] = 499  # logged as the client closing the request
+                return
+            receive = _replay(read, receive)
         if rule.status is not None:
             await self.render(rule)(scope, receive, send)
             return
@@ -180,3 +189,31 @@ class FaultMiddleware:
             return
         await send({"type": "http.response.start", "status": 200, "headers": []})
         raise ConnectionDropped(f"{scope['method']} {scope['path']}: dropped by a fault rule")
+
+
+async def _read_whole(receive: Receive) -> list[Message]:
+    """The request's messages up to its complete body (or the disconnect)."""
+    read: list[Message] = []
+    while True:
+        message = await receive()
+        read.append(message)
+        if message["type"] != "http.request" or not message.get("more_body"):
+            return read
+
+
+def _replay(read: list[Message], receive: Receive) -> Receive:
+    """A `receive` that hands out the messages read already, then the connection's own."""
+
+    async def replay() -> Message:
+        return read.pop(0) if read else await receive()
+
+    return replay
+
+
+async def _gone(receive: Receive) -> bool:
+    """Whether the client disconnected; with the body read, `receive` waits while it is there."""
+    try:
+        message = await asyncio.wait_for(receive(), timeout=0.05)
+    except TimeoutError:
+        return False
+    return message["type"] == "http.disconnect"

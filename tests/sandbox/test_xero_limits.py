@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -277,3 +280,33 @@ def test_a_body_over_3_5_mb_is_refused(sandbox):
     response = sandbox.xero("POST", "/Contacts", json={"Contacts": big})
     assert response.status_code == 413
     assert sandbox.xero_state()["contacts"] == []
+
+
+@pytest.mark.parametrize("invoices", [1, 60], ids=["small-body", "body-past-the-read-buffer"])
+def test_a_held_write_whose_client_is_gone_is_never_committed(sandbox, invoices):
+    # A client killed while Xero holds its write: nothing happens, however large the body
+    # (60 invoices with long descriptions are well past the server's 64 KB read buffer).
+    sandbox.reset()
+    line = {"Description": "x" * 1500, "Quantity": 1, "UnitAmount": 100, "AccountCode": "200"}
+    body = json.dumps(
+        {
+            "Invoices": [
+                {**INVOICE, "InvoiceNumber": f"GONE-{n}", "LineItems": [line]}
+                for n in range(invoices)
+            ]
+        }  # fmt: skip
+    ).encode()
+    sandbox.xero_fault({"method": "PUT", "path": "/api.xro/2.0/Invoices", "delay": 1, "count": 1})
+    url = urlsplit(sandbox.xero_api_url)
+    head = (
+        f"PUT {url.path}/Invoices HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"Authorization: Bearer {sandbox.xero_token()}\r\nxero-tenant-id: {sandbox.xero_config()['tenant_id']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    with socket.create_connection((url.hostname, url.port), timeout=10) as client:
+        client.sendall(head.encode() + body)
+        time.sleep(0.3)  # the server holds it; the client goes away
+    time.sleep(1.5)
+    assert sandbox.xero_state()["invoices"] == []
+    [logged] = [r for r in sandbox.xero_requests() if r["path"].endswith("/Invoices")]
+    assert (logged["fault"], logged["status"]) == ("delay", 499)
