@@ -102,3 +102,19 @@ def test_wrong_xero_connection_stops_before_any_write(
     assert says in line.lower(), line
     assert "Traceback" not in run.stderr and SECRET not in run.stderr
     assert_nothing_written(sandbox, before)
+
+
+def test_bad_qondor_invoice_link_stops_before_any_write_naming_the_setting(
+    sandbox, queue, tmp_path
+):
+    before = statuses(sandbox, SMALL_IDS)
+    sandbox.xero_requests(clear=True)
+    sandbox.qondor_requests(clear=True)
+    bad = "https://app.qondor.example/invoice"  # no {id}: the payment sync could read no id
+    config = target_config(sandbox, small_mapping(tmp_path), qondor_invoice_link=bad)
+    run = run_target(tmp_path, config, queue)
+    assert run.returncode != 0
+    line = last_line(run.stderr)
+    assert f"qondor_invoice_link '{bad}' must contain {{id}} exactly once" in line, line
+    assert "Traceback" not in run.stderr
+    assert_nothing_written(sandbox, before)
