@@ -348,7 +348,7 @@ class SyncRun:
         summary = self.report.summary(xero_calls, qondor_calls)
         self.report.write_summary(out or sys.stderr, summary)
         if error is not None and not stopping:
-            raise Stopped(stop_message(error))
+            raise Stopped(stop_message(error, summary["qondor"]["failed"]))
         return summary
 
 
@@ -362,10 +362,20 @@ def stop_on_systemic(run: SyncRun) -> Iterator[None]:
     try:
         yield
     except (*SYSTEMIC, XeroError) as exc:
-        run.finish(stopping=True)
-        raise Stopped(stop_message(exc)) from None
+        summary = run.finish(stopping=True)
+        raise Stopped(stop_message(exc, summary["qondor"]["failed"])) from None
 
 
-def stop_message(exc: BaseException) -> str:
-    """The one line a systemic stop prints."""
-    return f"target-xero stopped, nothing was marked Failed: {one_line(exc)}"
+def stop_message(exc: BaseException, failed: int = 0) -> str:
+    """The one line a systemic stop prints; `failed` items were marked Failed before it.
+
+    Items that fail on their own data are marked Failed as they are met, even in a run that
+    then stops; the stop itself marks nothing, and the line says which of the two happened.
+    """
+    if failed == 0:
+        marked = "nothing was marked Failed"
+    elif failed == 1:
+        marked = "only the 1 item that failed on its own data was marked Failed"
+    else:
+        marked = f"only the {failed} items that failed on their own data were marked Failed"
+    return f"target-xero stopped, {marked}: {one_line(exc)}"

@@ -266,6 +266,17 @@ def last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
+def stop_prefix(failed: int) -> str:
+    """How target-xero's one stop line begins when `failed` items were marked Failed before it."""
+    if failed == 0:
+        return "target-xero stopped, nothing was marked Failed: "
+    if failed == 1:
+        return (
+            "target-xero stopped, only the 1 item that failed on its own data was marked Failed: "
+        )
+    return f"target-xero stopped, only the {failed} items that failed on their own data were marked Failed: "
+
+
 def as_json(data: Any) -> str:
     """Compact JSON for assertion messages."""
     return json.dumps(data, separators=(",", ":"), default=str)[:3000]

@@ -26,6 +26,7 @@ from reliability_books import (
     small_mapping,
     small_sync,
     statuses,
+    stop_prefix,
     sync,
     write_json,
 )
@@ -115,11 +116,11 @@ def test_a_connection_without_payments_fails_validate_and_stops_at_the_card_paym
         run = small_sync(box, tmp_path / "run")
         assert run.returncode != 0
         stop = last_line(run.stderr)
-        assert stop.startswith("target-xero stopped, nothing was marked Failed: PUT /Payments")
         assert "not granted the scope accounting.payments" in stop
         refused = [r for r in box.xero_requests() if r["status"] == 401]
         assert [r["path"] for r in refused] == ["/api.xro/2.0/Payments"]  # no refresh loop
         books = check_books(box, SMALL_IDS, unprocessed_ok=True)
+        assert stop.startswith(stop_prefix(len(books.failed)) + "PUT /Payments"), stop
         card = [n for n, item in books.items.items() if item["invoiceType"] == CARD_PAYMENT]
         assert card and all(statuses(box, card)[n][0] == "Unprocessed" for n in card)
         assert not [why for why in books.failed.values() if "scope" in why or "401" in why]
@@ -143,7 +144,8 @@ def test_a_connection_that_may_not_write_settings_syncs_until_an_option_must_be_
         run = sync(box, tmp_path / "run", mapping)
         assert run.returncode != 0
         stop = last_line(run.stderr)
-        assert stop.startswith("target-xero stopped, nothing was marked Failed: PUT /Tracking")
+        failed = check_books(box, SMALL_IDS, unprocessed_ok=True).failed
+        assert stop.startswith(stop_prefix(len(failed)) + "PUT /Tracking"), stop
         assert "not granted the scope accounting.settings" in stop
         api = [r for r in box.xero_requests() if r["path"].startswith("/api.xro/")]
         assert [r["status"] for r in api if r["status"] == 200]  # a token, and reads with it
