@@ -97,3 +97,18 @@ class CreditNotesSink(XeroSink):
         """Write pending invoices first, so credit notes can be allocated to them."""
         self.target.drain_stream("invoices")
         super().process_batch(context)
+
+
+class IgnoredSink(XeroSink):
+    """tap-qondor's rows for warehouses (invoice_lines, invoice_fields): the invoice carries them.
+
+    A XeroSink so that they are not validated either: a bad line fails with its invoice.
+    """
+
+    @override
+    def process_record(self, record: dict, context: dict) -> None:
+        """Nothing: the lines and fields reach Xero inside their invoice."""
+
+    @override
+    def process_batch(self, context: dict) -> None:
+        """Nothing to write."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from singer_sdk import typing as th
-from singer_sdk.sinks import BatchSink, Sink
+from singer_sdk.sinks import Sink
 from singer_sdk.target_base import Target
 from typing_extensions import override
 
@@ -14,20 +14,7 @@ from qondor_xero.sync.report import Report
 from qondor_xero.sync.run import SyncRun
 from qondor_xero.xero.settings import XERO_REQUIRED, XERO_SETTINGS
 from target_xero.acknowledge import acknowledger_for
-from target_xero.sinks import CreditNotesSink, CustomersSink, InvoicesSink
-
-
-class IgnoredSink(BatchSink):
-    """tap-qondor's rows for warehouses (invoice_lines, invoice_fields): the invoice carries them."""
-
-    @override
-    def process_record(self, record: dict, context: dict) -> None:
-        """Nothing: the lines and fields reach Xero inside their invoice."""
-
-    @override
-    def process_batch(self, context: dict) -> None:
-        """Nothing to write."""
-
+from target_xero.sinks import CreditNotesSink, CustomersSink, IgnoredSink, InvoicesSink
 
 SINKS: dict[str, type[Sink]] = {
     "customers": CustomersSink,

@@ -1,6 +1,6 @@
 """singer-sdk's target test harness for target-xero, fed `.singer` files of real message streams
-(as MeltanoLabs target-postgres keeps them): a schema change, a duplicate record, a record
-before its schema, an unknown stream; each checked against the sandbox's Xero and Qondor.
+(as MeltanoLabs target-postgres keeps them): a schema change, a duplicate record, a warehouse
+row off its schema, a record before its schema, an unknown stream; each checked against the sandbox's Xero and Qondor.
 
 The SDK's own generic fixtures carry streams target-xero refuses by design (it syncs only
 customers, invoices and credit_notes), so of its standard tests only the stream-agnostic ones
@@ -68,6 +68,16 @@ class XeroDuplicateRecords(_File):
         assert [r["method"] for r in writes if r["method"] != "GET"] == ["PUT"]  # one write
 
 
+class XeroWarehouseRowOffSchema(_File):
+    """A warehouse row (invoice_lines) that breaks its schema does not stop the run: target-xero
+    takes lines from their invoice, so the row is ignored unvalidated and the invoice syncs."""
+
+    name = "xero_warehouse_row_off_schema"
+
+    def validate(self) -> None:
+        assert outcome(self.resource, ["100202"]) == {"100202": ("Processed", 1, True)}
+
+
 class XeroRecordBeforeSchema(_File):
     """An invoice before its schema: the run refuses it and writes nothing."""
 
@@ -109,6 +119,7 @@ _Standard = get_target_test_class(
                 TargetRecordBeforeSchemaTest,
                 XeroSchemaUpdates,
                 XeroDuplicateRecords,
+                XeroWarehouseRowOffSchema,
                 XeroRecordBeforeSchema,
                 XeroUnknownStream,
             ],
