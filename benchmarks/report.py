@@ -8,6 +8,11 @@ TARGET_XERO_RATIO = 1.25
 TARGET_CPU_MS = 1.0
 TARGET_RSS_MB = 300.0
 TARGET_WALL_RATIO = 1.3
+# Issue 19: calls and invoice-sync wall within 1.05, tap-qondor's memory, and half the egress
+# measured before any cut (benchmarks/egress-baseline/, bytes per queued invoice, both flows).
+TARGET_TIGHT_RATIO = 1.05
+TARGET_TAP_RSS_MB = 150.0
+BASELINE_EGRESS_PER_INVOICE = {1000: 4560.4, 10000: 5352.5}
 
 
 def _fmt(value: Any, unit: str = "") -> str:
@@ -192,6 +197,19 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
         )
 
     biggest = max(rss) if rss else None
+    tight = {n: v for n, v in ratios.items() if n in BASELINE_EGRESS_PER_INVOICE}
+    tap_rss = {
+        r["n"]: r["detail"]["peak_rss_mb"]["tap-qondor"]
+        for r in rows
+        if (r["detail"].get("peak_rss_mb") or {}).get("tap-qondor") is not None
+    }
+    egress = {
+        r["n"]: round(r["xero_egress_bytes"] / r["n"])
+        for r in rows
+        if r["n"] in BASELINE_EGRESS_PER_INVOICE and r.get("xero_egress_bytes")
+    }
+    goal = {n: round(BASELINE_EGRESS_PER_INVOICE[n] / 2) for n in egress}
+    tap_biggest = max(tap_rss) if tap_rss else None
     return [
         f"- Xero calls ≤ {TARGET_XERO_RATIO} × floor at every N: "
         f"{_verdict(all(v <= TARGET_XERO_RATIO for v in ratios.values()) if ratios else None)} "
@@ -204,4 +222,15 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
         f"{_verdict(all(v <= TARGET_CPU_MS for v in cpu.values()) if cpu else None)} ({show(cpu)})",
         f"- target peak RSS ≤ {TARGET_RSS_MB:.0f} MB at the largest N: "
         f"{_verdict(rss[biggest] <= TARGET_RSS_MB if biggest else None)} ({show(rss)} MB)",
+        f"- Xero calls ≤ {TARGET_TIGHT_RATIO} × floor at N = 1,000 and 10,000: "
+        f"{_verdict(all(v <= TARGET_TIGHT_RATIO for v in tight.values()) if tight else None)} "
+        f"({show(tight)})",
+        f"- invoice sync ≤ {TARGET_TIGHT_RATIO} × the time the limits force (N = 1,000): "
+        f"{_verdict(wall[1000] <= TARGET_TIGHT_RATIO if 1000 in wall else None)} ({show(wall)})",
+        f"- tap-qondor peak RSS ≤ {TARGET_TAP_RSS_MB:.0f} MB at the largest N: "
+        f"{_verdict(tap_rss[tap_biggest] <= TARGET_TAP_RSS_MB if tap_biggest else None)} "
+        f"({show(tap_rss)} MB)",
+        f"- Xero egress per queued invoice ≤ half the baseline (both flows): "
+        f"{_verdict(all(egress[n] <= goal[n] for n in egress) if egress else None)} "
+        + (f"({show(egress)} B; goal {show(goal)} B)" if egress else "(not measured)"),
     ]

@@ -75,6 +75,13 @@ def test_row_has_the_issue_keys_and_report_renders():
     assert "- Xero egress, invoice sync: `GET /Contacts` 1,000 B" in text
     assert "(total 5,000 B) (50 bytes per queued invoice)" in text
     assert "Xero calls ≤ 1.25 × floor at every N: met" in text
+    assert (
+        "Xero egress per queued invoice ≤ half the baseline (both flows): – (not measured)" in text
+    )
+    at_1000 = {**row, "n": 1000, "xero_egress_bytes": 2_281_000}  # 2,281 B a queued invoice
+    assert "**not met** (N=1,000: 2281 B; goal N=1,000: 2280 B)" in report.markdown(
+        {"machine": run.machine({}), "runs": [at_1000]}
+    )
     assert "n=100" in report.row_text(row)
 
 
