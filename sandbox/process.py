@@ -206,8 +206,8 @@ class SandboxProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=self.detach,
             )
-        for base in (self.xero_url, self.qondor_url):
-            while not self._healthy(base):
+        for api, base in (("xero", self.xero_url), ("qondor", self.qondor_url)):
+            while not self._healthy(base, api, self.process.pid):
                 if self.process.poll() is not None:
                     raise SandboxError(
                         f"the sandbox exited with code {self.process.returncode} at start; "
@@ -224,12 +224,16 @@ class SandboxProcess:
         return self
 
     @staticmethod
-    def _healthy(base: str) -> bool:
+    def _healthy(base: str, api: str, pid: int) -> bool:
+        """Whether this server's `api` half answers on `base`. Another sandbox that took the
+        port first also answers there; its pid tells it apart, and this one then exits with
+        "address already in use" (and `start` picks new ports)."""
         try:
             with _DIRECT.open(f"{base}/_sandbox/health", timeout=2) as response:
-                return response.status == 200
-        except (OSError, urllib.error.URLError):
+                answer = json.loads(response.read() or b"{}")
+        except (OSError, urllib.error.URLError, ValueError):
             return False
+        return isinstance(answer, dict) and answer.get("api") == api and answer.get("pid") == pid
 
     @property
     def running(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,10 +116,10 @@ def admin_endpoint(func: Callable[[Request], Any]) -> Callable[[Request], Any]:
 
 
 def health_route(api: str) -> Route:
-    """GET /_sandbox/health → `{"status": "ok", "api": api}`."""
+    """GET /_sandbox/health → `{"status": "ok", "api": api, "pid": ...}`: which server answers."""
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "api": api})
+        return JSONResponse({"status": "ok", "api": api, "pid": os.getpid()})
 
     return Route("/_sandbox/health", health, methods=["GET"])
 

@@ -86,6 +86,29 @@ def test_picked_ports_another_process_took_before_the_bind_are_picked_again(tmp_
     assert "address already in use" in (tmp_path / "s.log").read_text()
 
 
+def test_a_port_another_sandbox_took_first_is_not_taken_for_this_one(tmp_path, monkeypatch):
+    # The race across test workers: another sandbox binds a port this one picked, and answers
+    # /_sandbox/health there. This one must not take that answer for its own Xero half.
+    with SandboxProcess(tmp_path / "a.db", tmp_path / "a.log", args=["--scenario", "demo"]) as a:
+        monkeypatch.setattr(process, "port_is_free", lambda port: True)  # the race: taken later
+        b = SandboxProcess(
+            tmp_path / "b.db",
+            tmp_path / "b.log",
+            xero_port=a.qondor_port,
+            qondor_port=free_port(),
+            args=["--scenario", "empty"],
+        )
+        with b:
+            assert b.xero_port != a.qondor_port and b.running
+            assert b.xero_state()["contacts"] == []  # its own empty Xero, not the other's Qondor
+        assert a.running and a.qondor_state()["invoices"]
+        # What start() waits for: this server's own half, told apart by its api and pid.
+        assert SandboxProcess._healthy(a.xero_url, "xero", a.process.pid)
+        assert not SandboxProcess._healthy(a.qondor_url, "xero", a.process.pid)  # another half
+        assert not SandboxProcess._healthy(a.xero_url, "xero", a.process.pid + 1)  # another server
+    assert "address already in use" in (tmp_path / "b.log").read_text()
+
+
 def test_admin_errors_name_the_call_and_status(sandbox):
     with pytest.raises(SandboxError, match=r"GET http://127\.0\.0\.1:\d+/_sandbox/nothing: 404"):
         sandbox.admin(sandbox.xero_url, "GET", "nothing")

@@ -58,7 +58,7 @@ def api(sb, method, path, **kw):
 
 
 def test_health_answers_without_a_key(sb):
-    assert admin(sb, "GET", "health") == {"status": "ok", "api": "qondor"}
+    assert admin(sb, "GET", "health") == {"status": "ok", "api": "qondor", "pid": sb.process.pid}
 
 
 def test_reset_empties_qondor_only(sb):

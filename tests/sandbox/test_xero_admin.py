@@ -104,6 +104,7 @@ def test_health_and_overview_page(sandbox):
     assert requests.get(f"{sandbox.xero_url}/_sandbox/health", timeout=30).json() == {
         "status": "ok",
         "api": "xero",
+        "pid": sandbox.process.pid,  # which server answers: start() tells its own apart
     }
     sandbox.reset()
     sandbox.xero_seed(contacts=[{"Name": "Side <b>AS</b>"}])
