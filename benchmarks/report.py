@@ -11,6 +11,7 @@ TARGET_WALL_RATIO = 1.3
 # Issue 19: calls and invoice-sync wall within 1.05, tap-qondor's memory, and half the egress
 # measured before any cut (benchmarks/egress-baseline/, bytes per queued invoice, both flows).
 TARGET_TIGHT_RATIO = 1.05
+TARGET_TIGHT_SIZES = (1000, 10000)
 TARGET_TAP_RSS_MB = 150.0
 BASELINE_EGRESS_PER_INVOICE = {1000: 4560.4, 10000: 5352.5}
 
@@ -197,7 +198,7 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
         )
 
     biggest = max(rss) if rss else None
-    tight = {n: v for n, v in ratios.items() if n in BASELINE_EGRESS_PER_INVOICE}
+    tight = {n: v for n, v in ratios.items() if n in TARGET_TIGHT_SIZES}
     tap_rss = {
         r["n"]: r["detail"]["peak_rss_mb"]["tap-qondor"]
         for r in rows

@@ -25,7 +25,8 @@ from qondor_xero.tracking import (
 )
 from qondor_xero.transform import item_label
 from qondor_xero.xero import scopes
-from qondor_xero.xero.token_store import KEY_VARIABLE, DatabaseTokenStore
+from qondor_xero.xero.token_db import DatabaseTokenStore
+from qondor_xero.xero.token_store import KEY_VARIABLE
 
 # target-xero's settings hold everything a check needs: both APIs, credentials and the mapping.
 SETTINGS_PLUGIN = "target-xero"

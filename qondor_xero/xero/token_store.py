@@ -156,12 +156,3 @@ def open_token_store(
 
         return DatabaseTokenStore(text, client_id, tenant_id, os.environ.get(KEY_VARIABLE))
     return FileTokenStore(text)
-
-
-def __getattr__(name: str) -> Any:
-    """`DatabaseTokenStore` from here too, imported (with SQLAlchemy) only when asked for."""
-    if name == "DatabaseTokenStore":
-        from .token_db import DatabaseTokenStore
-
-        return DatabaseTokenStore
-    raise AttributeError(name)

@@ -18,7 +18,7 @@ from leaks import leaked
 from sqlalchemy.engine import make_url
 
 from qondor_xero.xero import XeroAuthError, XeroClient
-from qondor_xero.xero.token_store import DatabaseTokenStore
+from qondor_xero.xero.token_db import DatabaseTokenStore
 
 ROOT = Path(__file__).resolve().parents[2]
 GRACE = 30 * 60

@@ -228,7 +228,7 @@ def _only_xero(config: dict) -> dict:
 
 def read_store(url: str, key: str) -> dict:
     """The tokens the database store holds, decrypted as the plugins read them."""
-    from qondor_xero.xero.token_store import DatabaseTokenStore
+    from qondor_xero.xero.token_db import DatabaseTokenStore
 
     return DatabaseTokenStore(url, "sandbox-client", None, key).read()
 
