@@ -233,6 +233,41 @@ def test_tap_qondor_and_tap_xero_compose_with_target_csv_from_pypi(
     assert {"LineNo", "LineAmount", "TrackingOption1"} <= set(line_rows[0])
 
 
+# README "Running it yourself": Meltano ignores `select` beside the committed catalog (where the
+# credit-note streams are not selected), so the report discovers its own (an empty catalog).
+CREDIT_NOTE_REPORT = {
+    "TAP_XERO__CATALOG": "",
+    "TAP_XERO__SELECT": '["invoices.*","credit_notes.*","credit_note_lines.*"]',
+    "TAP_XERO__SELECT_FILTER": '["invoices","credit_notes","credit_note_lines"]',
+}
+
+
+def test_a_finance_report_adds_credit_notes_as_the_readme_says(
+    project, start_private_sandbox, sandbox_env, tmp_path
+):
+    box = start_private_sandbox()
+    env = sandbox_env(box, tmp_path / "meltano.db")
+    project.ok("--environment", "sandbox", "run", "invoice-sync", env=env)
+    in_xero = {c["CreditNoteID"]: c for c in box.xero_state()["creditNotes"]}
+    assert in_xero, "the invoice sync should put the demo's credit notes in Xero"
+
+    output = project.path / "output" / "sandbox" / "tap_xero"
+    for name in ("credit_notes", "credit_note_lines"):
+        (output / f"{name}.csv").unlink(missing_ok=True)
+    report = {**env, **CREDIT_NOTE_REPORT}
+    project.ok("--environment", "sandbox", "run", "tap-xero", "target-csv", env=report)
+
+    with (output / "credit_notes.csv").open(newline="") as f:
+        notes = list(csv.DictReader(f))
+    assert {r["CreditNoteID"] for r in notes} == set(in_xero)
+    for row in notes:
+        assert float(row["Total"]) == in_xero[row["CreditNoteID"]]["Total"], row["CreditNoteNumber"]
+    with (output / "credit_note_lines.csv").open(newline="") as f:
+        lines = list(csv.DictReader(f))
+    assert len(lines) == sum(len(c["LineItems"]) for c in in_xero.values())
+    assert {r["CreditNoteID"] for r in lines} == set(in_xero)
+
+
 def test_config_list_shows_where_settings_come_from_and_redacts_secrets(project):
     listed = project.ok("--environment", "sandbox", "config", "list", "target-xero")
     assert "client_id [env: TARGET_XERO_CLIENT_ID] current value: 'sandbox-client'" in listed
